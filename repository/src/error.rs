@@ -1,0 +1,95 @@
+//! The one error type of the repository crate.
+
+use sea_orm::{DbErr, RuntimeErr, SqlErr};
+
+/// What can go wrong in a repository or [`crate::DatabaseManager`] call.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// The row asked for does not exist.
+    #[error("{entity} not found: {key}")]
+    NotFound {
+        /// The kind of row (table or aggregate name).
+        entity: &'static str,
+        /// The key that was looked up.
+        key: String,
+    },
+    /// A unique or foreign-key constraint refused the write.
+    #[error("conflict: {0}")]
+    Conflict(String),
+    /// Input broke a rule; nothing was written.
+    #[error("invalid {field}: {rule} (got {value})")]
+    Validation {
+        /// The field (column) at fault.
+        field: String,
+        /// The rule it broke.
+        rule: String,
+        /// The offending value, as text.
+        value: String,
+    },
+    /// The manager is not connected (never connected, or disconnected).
+    #[error("database is not connected")]
+    NotConnected,
+    /// Configuration that cannot be used.
+    #[error("invalid database configuration: {0}")]
+    Config(String),
+    /// Any other database error.
+    #[error("database error: {0}")]
+    Db(#[source] DbErr),
+}
+
+/// Shorthand for results of this crate.
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+impl Error {
+    /// A [`Error::Validation`] for `field`.
+    pub fn validation(
+        field: impl Into<String>,
+        rule: impl Into<String>,
+        value: impl ToString,
+    ) -> Self {
+        Self::Validation {
+            field: field.into(),
+            rule: rule.into(),
+            value: value.to_string(),
+        }
+    }
+}
+
+impl From<DbErr> for Error {
+    fn from(err: DbErr) -> Self {
+        match err.sql_err() {
+            Some(
+                SqlErr::UniqueConstraintViolation(msg) | SqlErr::ForeignKeyConstraintViolation(msg),
+            ) => Self::Conflict(msg),
+            _ => match check_violation(&err) {
+                Some(constraint) => Self::Validation {
+                    field: constraint,
+                    rule: "database CHECK constraint".to_owned(),
+                    value: "refused by the database".to_owned(),
+                },
+                None => Self::Db(err),
+            },
+        }
+    }
+}
+
+/// The name of the CHECK constraint a database refused a write with, if that is what happened.
+fn check_violation(err: &DbErr) -> Option<String> {
+    let (DbErr::Exec(RuntimeErr::SqlxError(e)) | DbErr::Query(RuntimeErr::SqlxError(e))) = err
+    else {
+        return None;
+    };
+    let db = e.as_database_error()?;
+    match db.code().as_deref() {
+        // PostgreSQL check_violation
+        Some("23514") => Some(db.constraint().unwrap_or("check").to_owned()),
+        // SQLite SQLITE_CONSTRAINT_CHECK (275); the message names the constraint
+        Some("275") => Some(
+            db.message()
+                .strip_prefix("CHECK constraint failed: ")
+                .unwrap_or(db.message())
+                .to_owned(),
+        ),
+        _ => None,
+    }
+}

@@ -1,0 +1,303 @@
+//! [`DatabaseManager`]: the seed's six operations over a pooled SeaORM connection.
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use sea_orm::sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous};
+use sea_orm::{
+    ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DbBackend, FromQueryResult,
+    JsonValue, QueryResult, SqliteTransactionMode, Statement, TransactionOptions, TransactionTrait,
+    Value,
+};
+use tokio::sync::RwLock;
+use tracing::instrument;
+
+use crate::config::DbConfig;
+use crate::error::{Error, Result};
+
+/// One SQL statement with its bound parameters, for [`DatabaseManager::execute_transaction`].
+///
+/// Write placeholders as `$1, $2, …`: both PostgreSQL and SQLite bind them by number.
+#[derive(Debug, Clone)]
+pub struct Query {
+    /// The SQL text. Never build it from input: put input in `params`.
+    pub sql: String,
+    /// Values bound to `$1, $2, …` in order.
+    pub params: Vec<Value>,
+}
+
+impl Query {
+    /// A statement with its parameters.
+    pub fn new(sql: impl Into<String>, params: impl IntoIterator<Item = Value>) -> Self {
+        Self {
+            sql: sql.into(),
+            params: params.into_iter().collect(),
+        }
+    }
+}
+
+/// Owns the connection pool and runs raw, parameterised SQL (seed 000's `DatabaseManager`).
+///
+/// Repositories take the [`DatabaseConnection`] it hands out (or a transaction begun on it).
+/// SQLite connections are opened in WAL mode with `synchronous=NORMAL`, foreign keys on and a busy
+/// timeout, each of them, and the database file is created readable by its owner only.
+pub struct DatabaseManager {
+    config: DbConfig,
+    conn: RwLock<Option<DatabaseConnection>>,
+}
+
+impl std::fmt::Debug for DatabaseManager {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("DatabaseManager")
+            .field("config", &self.config)
+            .finish_non_exhaustive()
+    }
+}
+
+impl DatabaseManager {
+    /// A manager for `config`, not yet connected.
+    #[must_use]
+    pub fn new(config: DbConfig) -> Self {
+        Self {
+            config,
+            conn: RwLock::new(None),
+        }
+    }
+
+    /// Build a manager and connect it.
+    ///
+    /// # Errors
+    /// As [`DatabaseManager::connect`].
+    pub async fn connect_with(config: DbConfig) -> Result<Self> {
+        let manager = Self::new(config);
+        manager.connect().await?;
+        Ok(manager)
+    }
+
+    /// The configuration this manager was built with.
+    #[must_use]
+    pub fn config(&self) -> &DbConfig {
+        &self.config
+    }
+
+    /// Open the pool (a no-op when already connected). For SQLite, creates the file (and its
+    /// directory) if missing, with owner-only permissions.
+    ///
+    /// # Errors
+    /// [`Error::Config`] for an unusable URL, [`Error::Db`] when the database cannot be reached.
+    #[instrument(skip_all, fields(db.backend))]
+    pub async fn connect(&self) -> Result<()> {
+        let mut guard = self.conn.write().await;
+        if guard.is_some() {
+            return Ok(());
+        }
+        let backend = self.config.backend()?;
+        tracing::Span::current().record("db.backend", tracing::field::debug(backend));
+        if backend == DbBackend::Sqlite {
+            if let Some(path) = self.config.sqlite_path() {
+                create_private_file(&path)?;
+            }
+        }
+        let started = Instant::now();
+        let conn = Database::connect(connect_options(&self.config, backend)).await?;
+        tracing::info!(
+            db.url = %self.config.redacted_url(),
+            duration_ms = started.elapsed().as_millis() as u64,
+            "database connected"
+        );
+        *guard = Some(conn);
+        Ok(())
+    }
+
+    /// Close every pooled connection. Later calls fail with [`Error::NotConnected`] until
+    /// [`DatabaseManager::connect`] is called again.
+    ///
+    /// # Errors
+    /// [`Error::Db`] if closing fails.
+    #[instrument(skip_all)]
+    pub async fn disconnect(&self) -> Result<()> {
+        if let Some(conn) = self.conn.write().await.take() {
+            conn.close().await?;
+        }
+        Ok(())
+    }
+
+    /// A handle on the pool (cheap to clone) for repositories and transactions.
+    ///
+    /// # Errors
+    /// [`Error::NotConnected`] before `connect` or after `disconnect`.
+    pub async fn connection(&self) -> Result<DatabaseConnection> {
+        self.conn.read().await.clone().ok_or(Error::NotConnected)
+    }
+
+    /// The backend of the configured URL.
+    ///
+    /// # Errors
+    /// [`Error::Config`] for an unsupported URL.
+    pub fn backend(&self) -> Result<DbBackend> {
+        self.config.backend()
+    }
+
+    /// Run one statement; returns the number of rows it affected.
+    ///
+    /// # Errors
+    /// [`Error::Conflict`] for unique and foreign-key violations, [`Error::Db`] otherwise.
+    #[instrument(skip_all, fields(db.params = params.len()))]
+    pub async fn execute(&self, sql: &str, params: Vec<Value>) -> Result<u64> {
+        let conn = self.connection().await?;
+        let stmt = Statement::from_sql_and_values(conn.get_database_backend(), sql, params);
+        Ok(conn.execute_raw(stmt).await?.rows_affected())
+    }
+
+    /// The first row of a query as a JSON object (`None` when there is none).
+    ///
+    /// # Errors
+    /// [`Error::Db`].
+    #[instrument(skip_all, fields(db.params = params.len()))]
+    pub async fn fetch_one(&self, sql: &str, params: Vec<Value>) -> Result<Option<JsonValue>> {
+        self.fetch_one_as::<JsonValue>(sql, params).await
+    }
+
+    /// Every row of a query as JSON objects.
+    ///
+    /// # Errors
+    /// [`Error::Db`].
+    #[instrument(skip_all, fields(db.params = params.len()))]
+    pub async fn fetch_all(&self, sql: &str, params: Vec<Value>) -> Result<Vec<JsonValue>> {
+        self.fetch_all_as::<JsonValue>(sql, params).await
+    }
+
+    /// The first row of a query decoded into `T` (any [`FromQueryResult`], e.g. an entity
+    /// `Model` or a `#[derive(FromQueryResult)]` struct).
+    ///
+    /// # Errors
+    /// [`Error::Db`], including when a column does not decode into `T`.
+    pub async fn fetch_one_as<T: FromQueryResult>(
+        &self,
+        sql: &str,
+        params: Vec<Value>,
+    ) -> Result<Option<T>> {
+        let conn = self.connection().await?;
+        let stmt = Statement::from_sql_and_values(conn.get_database_backend(), sql, params);
+        Ok(T::find_by_statement(stmt).one(&conn).await?)
+    }
+
+    /// Every row of a query decoded into `T`.
+    ///
+    /// # Errors
+    /// [`Error::Db`], including when a column does not decode into `T`.
+    pub async fn fetch_all_as<T: FromQueryResult>(
+        &self,
+        sql: &str,
+        params: Vec<Value>,
+    ) -> Result<Vec<T>> {
+        let conn = self.connection().await?;
+        let stmt = Statement::from_sql_and_values(conn.get_database_backend(), sql, params);
+        Ok(T::find_by_statement(stmt).all(&conn).await?)
+    }
+
+    /// Raw rows, for callers that read columns themselves with `try_get`.
+    ///
+    /// # Errors
+    /// [`Error::Db`].
+    pub async fn query_raw(&self, sql: &str, params: Vec<Value>) -> Result<Vec<QueryResult>> {
+        let conn = self.connection().await?;
+        let stmt = Statement::from_sql_and_values(conn.get_database_backend(), sql, params);
+        Ok(conn.query_all_raw(stmt).await?)
+    }
+
+    /// Run every statement in one transaction: all of them take effect, or none does.
+    /// Returns the rows each statement affected.
+    ///
+    /// # Errors
+    /// The first statement's error; the transaction is rolled back and nothing persists.
+    #[instrument(skip_all, fields(db.statements = queries.len()))]
+    pub async fn execute_transaction(&self, queries: Vec<Query>) -> Result<Vec<u64>> {
+        let conn = self.connection().await?;
+        let txn = begin_write(&conn).await?;
+        let backend = txn.get_database_backend();
+        let mut affected = Vec::with_capacity(queries.len());
+        for (i, query) in queries.into_iter().enumerate() {
+            let stmt = Statement::from_sql_and_values(backend, query.sql, query.params);
+            match txn.execute_raw(stmt).await {
+                Ok(res) => affected.push(res.rows_affected()),
+                Err(err) => {
+                    tracing::warn!(
+                        db.statement_index = i,
+                        "transaction statement failed; rolling back"
+                    );
+                    txn.rollback().await?;
+                    return Err(err.into());
+                }
+            }
+        }
+        txn.commit().await?;
+        Ok(affected)
+    }
+}
+
+/// Begin a transaction that will write: `BEGIN IMMEDIATE` on SQLite, so that two writers queue
+/// on the busy timeout instead of failing on lock upgrade; a plain `BEGIN` elsewhere.
+///
+/// # Errors
+/// [`Error::Db`] when the transaction cannot begin.
+pub async fn begin_write<C: TransactionTrait>(conn: &C) -> Result<C::Transaction>
+where
+    C::Transaction: Send,
+{
+    let options = TransactionOptions {
+        sqlite_transaction_mode: Some(SqliteTransactionMode::Immediate),
+        ..TransactionOptions::default()
+    };
+    Ok(conn.begin_with_options(options).await?)
+}
+
+/// The SeaORM options for `config` on `backend`, with the per-connection SQLite pragmas.
+fn connect_options(config: &DbConfig, backend: DbBackend) -> ConnectOptions {
+    let mut options = ConnectOptions::new(config.url.clone());
+    let default_max = if backend == DbBackend::Sqlite { 8 } else { 10 };
+    options
+        .max_connections(config.max_connections.unwrap_or(default_max))
+        .min_connections(config.min_connections)
+        .connect_timeout(config.connect_timeout)
+        .acquire_timeout(config.acquire_timeout)
+        .idle_timeout(config.idle_timeout)
+        .max_lifetime(config.max_lifetime)
+        .sqlx_logging(config.log_statements)
+        .sqlx_logging_level(tracing::log::LevelFilter::Debug);
+    if let Some(timeout) = config.statement_timeout {
+        options.statement_timeout(timeout);
+    }
+    let busy_timeout = config.busy_timeout;
+    options.map_sqlx_sqlite_opts(move |opts| {
+        opts.journal_mode(SqliteJournalMode::Wal)
+            .synchronous(SqliteSynchronous::Normal)
+            .foreign_keys(true)
+            .busy_timeout(busy_timeout)
+            .create_if_missing(true)
+            .pragma("journal_size_limit", "67108864")
+    });
+    options
+}
+
+/// Create `path` (and its directory) if missing, readable and writable by its owner only.
+fn create_private_file(path: &std::path::Path) -> Result<()> {
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir).map_err(|e| {
+            Error::Config(format!("cannot create directory {}: {e}", dir.display()))
+        })?;
+    }
+    let mut open = std::fs::OpenOptions::new();
+    open.write(true).create(true).truncate(false);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut open, 0o600);
+    open.open(path).map(drop).map_err(|e| {
+        Error::Config(format!(
+            "cannot create database file {}: {e}",
+            path.display()
+        ))
+    })
+}
+
+/// Shared ownership of a manager, as the application holds it.
+pub type SharedDatabaseManager = Arc<DatabaseManager>;

@@ -1,0 +1,349 @@
+//! Test harness for the one integration-test binary (`tests/main.rs`).
+//!
+//! Every test gets its own fresh database: a temporary SQLite file, or a uniquely named
+//! PostgreSQL database created on the server of `DAL_TEST_DATABASE_URL` and dropped afterwards.
+//! Logs are shown only when `TEST_LOG` is set.
+
+pub mod introspect;
+pub mod spec;
+
+use std::sync::Once;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use migration::{Migrator, MigratorTrait};
+use repository::{DatabaseManager, DbConfig};
+use sea_orm::{ConnectionTrait, DatabaseConnection, DbBackend, Statement};
+
+/// The backends a database test runs on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    /// A temporary SQLite file.
+    Sqlite,
+    /// A fresh database on the server of `DAL_TEST_DATABASE_URL`.
+    Postgres,
+}
+
+/// Install a tracing subscriber once, when `TEST_LOG` is set.
+pub fn init_tracing() {
+    static ONCE: Once = Once::new();
+    ONCE.call_once(|| {
+        if std::env::var_os("TEST_LOG").is_some() {
+            let _ = tracing_subscriber::fmt()
+                .with_env_filter(
+                    tracing_subscriber::EnvFilter::try_from_env("TEST_LOG")
+                        .unwrap_or_else(|_| "debug".into()),
+                )
+                .with_test_writer()
+                .try_init();
+        }
+    });
+}
+
+/// `DAL_TEST_DATABASE_URL`, or `None` when PostgreSQL tests should be skipped.
+///
+/// # Panics
+/// In CI (`CI` set) without `DAL_TEST_DATABASE_URL`: nothing may be skipped there.
+#[must_use]
+pub fn postgres_url() -> Option<String> {
+    match std::env::var("DAL_TEST_DATABASE_URL") {
+        Ok(url) if !url.is_empty() => Some(url),
+        _ => {
+            assert!(
+                std::env::var_os("CI").is_none(),
+                "CI is set but DAL_TEST_DATABASE_URL is not: PostgreSQL tests may not be skipped in CI"
+            );
+            None
+        }
+    }
+}
+
+/// `DAL_TEST_REDIS_URL`, or `None` when Redis tests should be skipped.
+///
+/// # Panics
+/// In CI (`CI` set) without `DAL_TEST_REDIS_URL`.
+#[must_use]
+pub fn redis_url() -> Option<String> {
+    match std::env::var("DAL_TEST_REDIS_URL") {
+        Ok(url) if !url.is_empty() => Some(url),
+        _ => {
+            assert!(
+                std::env::var_os("CI").is_none(),
+                "CI is set but DAL_TEST_REDIS_URL is not: Redis tests may not be skipped in CI"
+            );
+            None
+        }
+    }
+}
+
+/// A unique name for this test's database or key prefix: `dal_test_<pid>_<n>_<nanos>`.
+#[must_use]
+pub fn unique_name() -> String {
+    static COUNTER: AtomicU64 = AtomicU64::new(0);
+    let n = COUNTER.fetch_add(1, Ordering::Relaxed);
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.subsec_nanos())
+        .unwrap_or_default();
+    format!("dal_test_{}_{n}_{nanos}", std::process::id())
+}
+
+/// A fresh, empty database for one test; dropped (PostgreSQL) or deleted (SQLite) afterwards.
+pub struct TestDb {
+    /// Which backend this is.
+    pub backend: Backend,
+    /// The database URL (contains no secret in tests, but never print it anyway).
+    pub url: String,
+    /// The connected manager.
+    pub manager: DatabaseManager,
+    /// A handle on the manager's pool.
+    pub conn: DatabaseConnection,
+    dir: Option<tempfile::TempDir>,
+    pg: Option<(String, String)>,
+}
+
+impl TestDb {
+    /// A fresh empty database, or `None` for PostgreSQL when it is not configured.
+    ///
+    /// # Panics
+    /// When the database cannot be created or reached.
+    pub async fn empty(backend: Backend) -> Option<Self> {
+        init_tracing();
+        let (url, dir, pg) = match backend {
+            Backend::Sqlite => {
+                let dir = tempfile::tempdir().expect("temp dir");
+                let url = format!("sqlite://{}", dir.path().join("test.sqlite3").display());
+                (url, Some(dir), None)
+            }
+            Backend::Postgres => {
+                let admin = postgres_url()?;
+                let name = unique_name();
+                let admin_conn = sea_orm::Database::connect(&admin)
+                    .await
+                    .expect("PostgreSQL of DAL_TEST_DATABASE_URL is unreachable");
+                admin_conn
+                    .execute_unprepared(&format!("CREATE DATABASE \"{name}\""))
+                    .await
+                    .expect("create test database");
+                admin_conn.close().await.ok();
+                (with_database(&admin, &name), None, Some((admin, name)))
+            }
+        };
+        let manager = DatabaseManager::connect_with(DbConfig::new(url.clone()))
+            .await
+            .expect("connect to the test database");
+        let conn = manager.connection().await.expect("connection");
+        Some(Self {
+            backend,
+            url,
+            manager,
+            conn,
+            dir,
+            pg,
+        })
+    }
+
+    /// A fresh database migrated to the latest version.
+    ///
+    /// # Panics
+    /// When migrating fails.
+    pub async fn migrated(backend: Backend) -> Option<Self> {
+        let db = Self::empty(backend).await?;
+        Migrator::up(&db.conn, None).await.expect("migrate up");
+        Some(db)
+    }
+
+    /// The SeaORM backend.
+    #[must_use]
+    pub fn db_backend(&self) -> DbBackend {
+        self.conn.get_database_backend()
+    }
+
+    /// The directory holding the SQLite file (SQLite only).
+    #[must_use]
+    pub fn dir(&self) -> Option<&std::path::Path> {
+        self.dir.as_ref().map(tempfile::TempDir::path)
+    }
+
+    /// Run a statement built with sea-query (an insert, update, delete or DDL).
+    ///
+    /// # Errors
+    /// The database error.
+    pub async fn exec<S: sea_orm::StatementBuilder>(&self, stmt: &S) -> Result<(), sea_orm::DbErr> {
+        let built = self.db_backend().build(stmt);
+        self.conn.execute_raw(built).await.map(drop)
+    }
+
+    /// Run raw SQL text (no parameters).
+    ///
+    /// # Errors
+    /// The database error.
+    pub async fn raw(&self, sql: &str) -> Result<u64, sea_orm::DbErr> {
+        self.conn
+            .execute_raw(Statement::from_string(self.db_backend(), sql))
+            .await
+            .map(|r| r.rows_affected())
+    }
+}
+
+impl Drop for TestDb {
+    fn drop(&mut self) {
+        if let Some((admin, name)) = self.pg.take() {
+            let conn = self.conn.clone();
+            // Drop the database from a separate thread with its own runtime: Drop cannot await.
+            let handle = std::thread::spawn(move || {
+                let Ok(rt) = tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()
+                else {
+                    return;
+                };
+                rt.block_on(async move {
+                    drop(conn);
+                    if let Ok(admin_conn) = sea_orm::Database::connect(&admin).await {
+                        let _ = admin_conn
+                            .execute_unprepared(&format!(
+                                "DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"
+                            ))
+                            .await;
+                        let _ = admin_conn.close().await;
+                    }
+                });
+            });
+            let _ = handle.join();
+        }
+    }
+}
+
+/// `url` with its database (path) replaced by `name`.
+#[must_use]
+pub fn with_database(url: &str, name: &str) -> String {
+    match url::Url::parse(url) {
+        Ok(mut parsed) => {
+            parsed.set_path(&format!("/{name}"));
+            parsed.to_string()
+        }
+        Err(_) => format!("{}/{name}", url.trim_end_matches('/')),
+    }
+}
+
+/// Generate `mod $name { sqlite(); postgres(); }` running `$name(&TestDb)` on a fresh, migrated
+/// database of each backend. The PostgreSQL variant returns early (passes) when
+/// `DAL_TEST_DATABASE_URL` is unset outside CI.
+#[macro_export]
+macro_rules! db_tests {
+    ($($name:ident),* $(,)?) => {
+        $(
+            mod $name {
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn sqlite() {
+                    let db = $crate::TestDb::migrated($crate::Backend::Sqlite).await.expect("sqlite");
+                    super::$name(&db).await;
+                }
+
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn postgres() {
+                    let Some(db) = $crate::TestDb::migrated($crate::Backend::Postgres).await else {
+                        eprintln!("DAL_TEST_DATABASE_URL unset: skipping PostgreSQL");
+                        return;
+                    };
+                    super::$name(&db).await;
+                }
+            }
+        )*
+    };
+}
+
+/// A bound value for a sea-query insert.
+pub fn v<T: Into<sea_orm::Value>>(value: T) -> sea_orm::sea_query::Expr {
+    sea_orm::sea_query::Expr::val(value)
+}
+
+/// A JSON value for a `json`/`jsonb` column.
+#[must_use]
+pub fn json(value: serde_json::Value) -> sea_orm::sea_query::Expr {
+    sea_orm::sea_query::Expr::val(value)
+}
+
+impl TestDb {
+    /// A UUID literal for a `uuid` column: cast on PostgreSQL, text on SQLite.
+    #[must_use]
+    pub fn uuid(&self, value: uuid::Uuid) -> sea_orm::sea_query::Expr {
+        let text = sea_orm::sea_query::Expr::val(value.to_string());
+        match self.backend {
+            Backend::Postgres => sea_orm::sea_query::ExprTrait::cast_as(text, "uuid"),
+            Backend::Sqlite => text,
+        }
+    }
+
+    /// `INSERT INTO table (columns…) VALUES (values…)` with every value bound.
+    ///
+    /// # Errors
+    /// The database error (a refused CHECK, foreign key, NOT NULL or UNIQUE).
+    pub async fn insert(
+        &self,
+        table: &'static str,
+        values: Vec<(&'static str, sea_orm::sea_query::Expr)>,
+    ) -> Result<(), sea_orm::DbErr> {
+        let (columns, exprs): (Vec<_>, Vec<_>) = values.into_iter().unzip();
+        let stmt = sea_orm::sea_query::Query::insert()
+            .into_table(table)
+            .columns(columns)
+            .values(exprs)
+            .map_err(|e| sea_orm::DbErr::Custom(e.to_string()))?
+            .take();
+        self.exec(&stmt).await
+    }
+
+    /// Assert that the insert is refused, naming `what` in the failure message.
+    ///
+    /// # Panics
+    /// When the database accepts the row.
+    pub async fn assert_refused(
+        &self,
+        what: &str,
+        table: &'static str,
+        values: Vec<(&'static str, sea_orm::sea_query::Expr)>,
+    ) {
+        let result = self.insert(table, values).await;
+        assert!(
+            result.is_err(),
+            "{:?}: {what}: the database accepted a row it must refuse",
+            self.backend
+        );
+    }
+
+    /// Assert that the insert succeeds.
+    ///
+    /// # Panics
+    /// When the database refuses the row.
+    pub async fn assert_accepted(
+        &self,
+        what: &str,
+        table: &'static str,
+        values: Vec<(&'static str, sea_orm::sea_query::Expr)>,
+    ) {
+        if let Err(e) = self.insert(table, values).await {
+            panic!(
+                "{:?}: {what}: the database refused a valid row: {e}",
+                self.backend
+            );
+        }
+    }
+
+    /// `SELECT count(*) FROM table`.
+    ///
+    /// # Panics
+    /// When the query fails.
+    pub async fn count(&self, table: &str) -> i64 {
+        let row = self
+            .conn
+            .query_one_raw(Statement::from_string(
+                self.db_backend(),
+                format!("SELECT count(*) AS n FROM \"{table}\""),
+            ))
+            .await
+            .expect("count query")
+            .expect("one row");
+        row.try_get("", "n").expect("count")
+    }
+}

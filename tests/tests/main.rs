@@ -1,0 +1,5 @@
+//! The one integration-test binary: SQLite always, PostgreSQL with `DAL_TEST_DATABASE_URL`,
+//! Redis with `DAL_TEST_REDIS_URL`.
+
+mod schema;
+mod types;

@@ -1,0 +1,3 @@
+//! Schema tests: each system's migrated schema against its seed, plus invariants over all of them.
+
+mod knowledge;

@@ -1,0 +1,140 @@
+//! The shared column types round-trip on every backend: `DbUuid` (uuid / text), timestamps
+//! (timestamptz / RFC 3339 text) compared against database defaults, and JSON.
+
+use chrono::Duration;
+use entity::DbUuid;
+use entity::behavior::now;
+use migration::common::{create_table, timestamp_now, uuid_pk};
+use sea_orm::entity::prelude::*;
+use sea_orm::sea_query::{ColumnDef, Table};
+use sea_orm::{ActiveValue::Set, QueryOrder};
+use tests::{TestDb, db_tests};
+
+mod probe {
+    use entity::DbUuid;
+    use sea_orm::entity::prelude::*;
+
+    #[sea_orm::model]
+    #[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
+    #[sea_orm(table_name = "type_probe")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub id: DbUuid,
+        pub other: Option<DbUuid>,
+        pub at: DateTimeUtc,
+        pub doc: Json,
+    }
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
+async fn create_probe(db: &TestDb) {
+    let manager = sea_orm_migration::SchemaManager::new(&db.conn);
+    let b = db.db_backend();
+    create_table(
+        &manager,
+        Table::create()
+            .table("type_probe")
+            .col(uuid_pk(b, "id"))
+            .col(ColumnDef::new("other").uuid().null())
+            .col(timestamp_now(b, "at"))
+            .col(ColumnDef::new("doc").json_binary().not_null())
+            .take(),
+    )
+    .await
+    .expect("create type_probe");
+}
+
+async fn uuid_timestamps_and_json_round_trip(db: &TestDb) {
+    create_probe(db).await;
+    let id = DbUuid::new_v4();
+    let other = DbUuid::new_v4();
+    let at = now();
+    let inserted = probe::ActiveModel {
+        id: Set(id),
+        other: Set(Some(other)),
+        at: Set(at),
+        doc: Set(serde_json::json!({"n": 42, "tags": ["a"]})),
+    }
+    .insert(&db.conn)
+    .await
+    .expect("insert");
+    assert_eq!(inserted.id, id);
+
+    let found = probe::Entity::find_by_id(id)
+        .one(&db.conn)
+        .await
+        .expect("select")
+        .expect("row");
+    assert_eq!(found.id, id);
+    assert_eq!(found.other, Some(other));
+    assert_eq!(found.at, at, "timestamps keep microseconds");
+    assert_eq!(found.doc["n"], 42);
+
+    let by_other = probe::Entity::find()
+        .filter(probe::Column::Other.eq(other))
+        .all(&db.conn)
+        .await
+        .expect("filter by uuid");
+    assert_eq!(by_other.len(), 1);
+    let by_in = probe::Entity::find()
+        .filter(probe::Column::Id.is_in([id, DbUuid::new_v4()]))
+        .all(&db.conn)
+        .await
+        .expect("IN (uuid, uuid)");
+    assert_eq!(by_in.len(), 1);
+
+    // A row whose id and timestamp come from the database defaults.
+    db.raw("INSERT INTO type_probe (doc) VALUES ('{}')")
+        .await
+        .expect("insert with defaults");
+    let rows = probe::Entity::find()
+        .order_by_asc(probe::Column::At)
+        .all(&db.conn)
+        .await
+        .expect("all");
+    assert_eq!(rows.len(), 2);
+    let defaulted = rows.iter().find(|r| r.id != id).expect("defaulted row");
+    assert_eq!(
+        defaulted.id.0.get_version_num(),
+        4,
+        "database default is a v4 UUID"
+    );
+    // Database default and application time agree to within a few seconds, and compare in SQL.
+    assert!((defaulted.at - now()).abs() < Duration::seconds(5));
+    let later = probe::Entity::find()
+        .filter(probe::Column::At.gt(at - Duration::milliseconds(1)))
+        .all(&db.conn)
+        .await
+        .expect("compare timestamps");
+    assert_eq!(
+        later.len(),
+        2,
+        "database default compares after an earlier application time"
+    );
+    let earlier = probe::Entity::find()
+        .filter(probe::Column::At.lt(now() + Duration::seconds(60)))
+        .all(&db.conn)
+        .await
+        .expect("compare timestamps");
+    assert_eq!(earlier.len(), 2);
+
+    if db.backend == tests::Backend::Sqlite {
+        let text: Option<String> = db
+            .conn
+            .query_one_raw(sea_orm::Statement::from_string(
+                db.db_backend(),
+                "SELECT typeof(id) || ':' || length(id) AS t FROM type_probe LIMIT 1",
+            ))
+            .await
+            .expect("typeof")
+            .and_then(|r| r.try_get("", "t").ok());
+        assert_eq!(
+            text.as_deref(),
+            Some("text:36"),
+            "UUIDs are hyphenated text on SQLite"
+        );
+    }
+}
+
+db_tests!(uuid_timestamps_and_json_round_trip);
