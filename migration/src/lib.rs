@@ -5,6 +5,10 @@ pub use sea_orm_migration::prelude::*;
 pub mod common;
 mod m20261123_000001_create_schema_versions;
 mod m20261123_000010_create_knowledge_tables;
+mod m20261123_000020_create_chat_tables;
+mod m20261123_000030_create_docsync_tables;
+mod m20261123_000040_create_assistant_tables;
+mod m20261123_000050_create_platform_tables;
 
 /// Every migration of the workspace, oldest first.
 pub struct Migrator;
@@ -15,6 +19,10 @@ impl MigratorTrait for Migrator {
         vec![
             Box::new(m20261123_000001_create_schema_versions::Migration),
             Box::new(m20261123_000010_create_knowledge_tables::Migration),
+            Box::new(m20261123_000020_create_chat_tables::Migration),
+            Box::new(m20261123_000030_create_docsync_tables::Migration),
+            Box::new(m20261123_000040_create_assistant_tables::Migration),
+            Box::new(m20261123_000050_create_platform_tables::Migration),
         ]
     }
 }

@@ -1,3 +1,7 @@
 //! Schema tests: each system's migrated schema against its seed, plus invariants over all of them.
 
+mod assistant;
+mod chat;
+mod docsync;
 mod knowledge;
+mod platform;

@@ -1,0 +1,3 @@
+//! The assistant system (placeholder: being written).
+
+pub mod prelude;

@@ -1,0 +1,1 @@
+//! Every entity of the assistant system under its type name.

@@ -1,0 +1,3 @@
+//! The chat system (placeholder: being written).
+
+pub mod prelude;

@@ -1,0 +1,1 @@
+//! Every entity of the chat system under its type name.

@@ -1,0 +1,3 @@
+//! The docsync system (placeholder: being written).
+
+pub mod prelude;

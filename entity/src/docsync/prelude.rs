@@ -1,0 +1,1 @@
+//! Every entity of the docsync system under its type name.

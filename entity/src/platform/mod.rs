@@ -1,0 +1,3 @@
+//! The platform system (placeholder: being written).
+
+pub mod prelude;

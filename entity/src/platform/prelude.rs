@@ -1,0 +1,1 @@
+//! Every entity of the platform system under its type name.

@@ -1,0 +1,26 @@
+//! The chat system (placeholder: its tables are being written).
+
+use sea_orm_migration::prelude::*;
+
+use crate::common::{forget_version, record_version};
+
+/// Creates the chat tables.
+#[derive(DeriveMigrationName)]
+pub struct Migration;
+
+const DESCRIPTION: &str = "create chat tables: conversation, document_chunk, rate_limit";
+
+#[async_trait::async_trait]
+impl MigrationTrait for Migration {
+    fn use_transaction(&self) -> Option<bool> {
+        Some(true)
+    }
+
+    async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        record_version(manager, self.name(), DESCRIPTION).await
+    }
+
+    async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        forget_version(manager, self.name()).await
+    }
+}

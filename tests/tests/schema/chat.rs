@@ -1,0 +1,1 @@
+//! Seed schema tests for chat (being written).
