@@ -1,5 +1,6 @@
 //! The one integration-test binary: SQLite always, PostgreSQL with `DAL_TEST_DATABASE_URL`,
 //! Redis with `DAL_TEST_REDIS_URL`.
 
+mod cache;
 mod schema;
 mod types;
