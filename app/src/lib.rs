@@ -1,1 +1,113 @@
-//! placeholder
+#![doc = include_str!("../README.md")]
+
+pub mod cli;
+pub mod config;
+pub mod migrate;
+pub mod status;
+
+use std::sync::Arc;
+
+use anyhow::{Context, Result};
+use repository::DatabaseManager;
+use sea_orm::DatabaseConnection;
+
+pub use config::Config;
+
+/// The composition root: one database pool (and, as the layer grows, the cache and every
+/// repository), built from a [`Config`].
+pub struct App {
+    /// The resolved configuration.
+    pub config: Config,
+    /// The database manager (owns the pool).
+    pub db: Arc<DatabaseManager>,
+    /// A handle on the pool, for repositories and migrations.
+    pub conn: DatabaseConnection,
+}
+
+impl std::fmt::Debug for App {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("App")
+            .field("config", &self.config)
+            .finish_non_exhaustive()
+    }
+}
+
+impl App {
+    /// Connect to the configured database.
+    ///
+    /// # Errors
+    /// When the database cannot be reached.
+    pub async fn connect(config: Config) -> Result<Self> {
+        let db_config = config.db_config();
+        let db = DatabaseManager::connect_with(db_config.clone())
+            .await
+            .with_context(|| format!("connecting to {}", db_config.redacted_url()))?;
+        let conn = db.connection().await?;
+        Ok(Self {
+            config,
+            db: Arc::new(db),
+            conn,
+        })
+    }
+
+    /// Close the pool.
+    ///
+    /// # Errors
+    /// When closing fails.
+    pub async fn close(self) -> Result<()> {
+        self.db
+            .disconnect()
+            .await
+            .context("closing the database pool")
+    }
+}
+
+/// Create the configured database when it does not exist yet: the SQLite file (owner-only)
+/// happens on connect; a PostgreSQL database is created through the server's `postgres` database.
+///
+/// # Errors
+/// When the server cannot be reached or the database cannot be created.
+pub async fn create_database_if_missing(config: &Config) -> Result<()> {
+    use sea_orm::{ConnectionTrait, DbBackend};
+    if repository::config::backend_of(&config.database_url)? != DbBackend::Postgres {
+        return Ok(());
+    }
+    let mut url = url::Url::parse(&config.database_url).context("DATABASE_URL is not a URL")?;
+    let name = url.path().trim_start_matches('/').to_owned();
+    if name.is_empty() {
+        return Ok(());
+    }
+    match sea_orm::Database::connect(config.database_url.as_str()).await {
+        Ok(conn) => {
+            conn.close().await.ok();
+            return Ok(());
+        }
+        Err(err) if !err.to_string().contains("does not exist") => {
+            return Err(err).with_context(|| {
+                format!(
+                    "connecting to {}",
+                    repository::redact_url(&config.database_url)
+                )
+            });
+        }
+        Err(_) => {}
+    }
+    url.set_path("/postgres");
+    let admin = sea_orm::Database::connect(url.as_str())
+        .await
+        .with_context(|| {
+            format!(
+                "connecting to {} to create database {name}",
+                repository::redact_url(url.as_str())
+            )
+        })?;
+    // An identifier cannot be a bound parameter; quote it as one.
+    let quoted = format!("\"{}\"", name.replace('"', "\"\""));
+    admin
+        .execute_unprepared(&format!("CREATE DATABASE {quoted}"))
+        .await
+        .with_context(|| format!("creating database {name}"))?;
+    admin.close().await.ok();
+    tracing::info!(db.name = %name, "database created");
+    Ok(())
+}

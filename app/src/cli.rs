@@ -1,0 +1,158 @@
+//! The `dal` command line.
+
+use std::collections::HashMap;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result};
+use clap::{Parser, Subcommand};
+
+use crate::config::Config;
+use crate::migrate::{self, Action};
+use crate::{App, status};
+
+/// Set up, inspect and maintain the data & caching layer.
+#[derive(Debug, Parser)]
+#[command(name = "dal", version, about)]
+pub struct Cli {
+    /// TOML config file (default: `$DAL_CONFIG`, else `./dal.toml` when present).
+    #[arg(long, global = true, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// Database URL; overrides `DATABASE_URL` (default `sqlite://./data/dal.sqlite3`).
+    #[arg(long, global = true, value_name = "URL")]
+    pub database_url: Option<String>,
+    /// Redis URL, or `memory`; overrides `REDIS_URL` (default: the in-process cache).
+    #[arg(long, global = true, value_name = "URL")]
+    pub redis_url: Option<String>,
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// The subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Create the database if missing, migrate it to the latest version and print its status.
+    Init {
+        /// Print the status as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Apply, roll back or inspect migrations.
+    Migrate {
+        /// What to do with the migrations.
+        #[command(subcommand)]
+        action: MigrateCommand,
+    },
+    /// Backend, migration version, pool, and every table with its row count.
+    Status {
+        /// Print JSON instead of a table.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+/// `dal migrate …`.
+#[derive(Debug, Subcommand)]
+pub enum MigrateCommand {
+    /// Apply pending migrations.
+    Up {
+        /// Apply only this many.
+        #[arg(short = 'n', long)]
+        steps: Option<u32>,
+    },
+    /// Roll back applied migrations (one by default).
+    Down {
+        /// Roll back this many.
+        #[arg(short = 'n', long)]
+        steps: Option<u32>,
+    },
+    /// List every migration and whether it is applied.
+    Status,
+    /// Drop every table, then apply every migration.
+    Fresh,
+    /// Roll back every migration, then apply them all again.
+    Refresh,
+    /// Roll back every migration.
+    Reset,
+}
+
+/// Run `cli` in the working directory `dir` with environment `env`, writing the report to `out`.
+///
+/// # Errors
+/// Whatever the command failed on, with context.
+pub async fn run(
+    cli: Cli,
+    dir: &Path,
+    env: Option<&HashMap<String, String>>,
+    out: &mut dyn Write,
+) -> Result<()> {
+    let mut config = match env {
+        Some(env) => Config::from_sources(dir, env, cli.config.as_deref())?,
+        None => Config::load(dir, cli.config.as_deref())?,
+    };
+    if let Some(url) = cli.database_url {
+        repository::config::backend_of(&url).context("--database-url")?;
+        config.database_url = url;
+    }
+    if let Some(url) = cli.redis_url {
+        config.redis_url = Some(url).filter(|u| u != "memory");
+    }
+
+    match cli.command {
+        Command::Init { json } => {
+            crate::create_database_if_missing(&config).await?;
+            let app = App::connect(config).await?;
+            migrate::run(&app.conn, Action::Up(None)).await?;
+            report(&app, json, out).await?;
+            app.close().await
+        }
+        Command::Migrate { action } => {
+            let app = App::connect(config).await?;
+            let action = match action {
+                MigrateCommand::Up { steps } => Action::Up(steps),
+                MigrateCommand::Down { steps } => Action::Down(steps),
+                MigrateCommand::Fresh => Action::Fresh,
+                MigrateCommand::Refresh => Action::Refresh,
+                MigrateCommand::Reset => Action::Reset,
+                MigrateCommand::Status => {
+                    for m in migrate::states(&app.conn).await? {
+                        writeln!(
+                            out,
+                            "{}  {}",
+                            if m.applied { "applied" } else { "pending" },
+                            m.name
+                        )?;
+                    }
+                    return app.close().await;
+                }
+            };
+            migrate::run(&app.conn, action).await?;
+            for m in migrate::states(&app.conn).await? {
+                writeln!(
+                    out,
+                    "{}  {}",
+                    if m.applied { "applied" } else { "pending" },
+                    m.name
+                )?;
+            }
+            app.close().await
+        }
+        Command::Status { json } => {
+            let app = App::connect(config).await?;
+            report(&app, json, out).await?;
+            app.close().await
+        }
+    }
+}
+
+async fn report(app: &App, json: bool, out: &mut dyn Write) -> Result<()> {
+    let status = status::gather(&app.conn, &app.config.db_config()).await?;
+    if json {
+        serde_json::to_writer_pretty(&mut *out, &status)?;
+        writeln!(out)?;
+    } else {
+        write!(out, "{}", status.render())?;
+    }
+    Ok(())
+}

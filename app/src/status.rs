@@ -1,0 +1,166 @@
+//! `dal status`: what the layer is connected to and what it holds.
+
+use anyhow::{Context, Result};
+use sea_orm::{ConnectionTrait, DatabaseConnection, DbBackend, Statement};
+use serde::Serialize;
+
+use crate::migrate::{self, MigrationState};
+
+/// Everything `dal status` reports.
+#[derive(Debug, Serialize)]
+pub struct Status {
+    /// The database side.
+    pub database: DatabaseStatus,
+    /// Every migration and whether it is applied.
+    pub migrations: Vec<MigrationState>,
+    /// Every table (migration ledgers included) with its row count.
+    pub tables: Vec<TableCount>,
+}
+
+/// The database side of [`Status`].
+#[derive(Debug, Serialize)]
+pub struct DatabaseStatus {
+    /// `sqlite` or `postgres`.
+    pub backend: &'static str,
+    /// The URL with its password redacted.
+    pub url: String,
+    /// The server's version string.
+    pub server_version: String,
+    /// The latest applied migration, if any.
+    pub version: Option<String>,
+    /// How many migrations are applied.
+    pub applied: usize,
+    /// How many migrations are pending.
+    pub pending: usize,
+    /// Pool size limit.
+    pub pool_max_connections: u32,
+    /// Connections currently open in the pool.
+    pub pool_open_connections: u32,
+    /// Open connections that are idle.
+    pub pool_idle_connections: usize,
+}
+
+/// A table and its row count.
+#[derive(Debug, Serialize)]
+pub struct TableCount {
+    /// Table name.
+    pub table: String,
+    /// `SELECT count(*)`.
+    pub rows: i64,
+}
+
+/// Gather the status of `conn`.
+///
+/// # Errors
+/// Any database error.
+pub async fn gather(conn: &DatabaseConnection, config: &repository::DbConfig) -> Result<Status> {
+    let backend = conn.get_database_backend();
+    let migrations = migrate::states(conn).await?;
+    let applied = migrations.iter().filter(|m| m.applied).count();
+    let version = migrations
+        .iter()
+        .rev()
+        .find(|m| m.applied)
+        .map(|m| m.name.clone());
+
+    let (version_sql, tables_sql) = match backend {
+        DbBackend::Sqlite => (
+            "SELECT 'SQLite ' || sqlite_version() AS v",
+            "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name",
+        ),
+        _ => (
+            "SELECT version() AS v",
+            "SELECT table_name::text AS name FROM information_schema.tables \
+             WHERE table_schema = current_schema() AND table_type = 'BASE TABLE' ORDER BY table_name",
+        ),
+    };
+    let server_version: String = conn
+        .query_one_raw(Statement::from_string(backend, version_sql))
+        .await?
+        .context("server version")?
+        .try_get("", "v")?;
+
+    let mut tables = Vec::new();
+    for row in conn
+        .query_all_raw(Statement::from_string(backend, tables_sql))
+        .await?
+    {
+        let table: String = row.try_get("", "name")?;
+        // Table names come from the catalogue, not from input; quoted as identifiers.
+        let count_sql = format!(
+            "SELECT count(*) AS n FROM \"{}\"",
+            table.replace('"', "\"\"")
+        );
+        let rows: i64 = conn
+            .query_one_raw(Statement::from_string(backend, count_sql))
+            .await?
+            .context("row count")?
+            .try_get("", "n")?;
+        tables.push(TableCount { table, rows });
+    }
+
+    let (open, idle) = pool_usage(conn);
+    Ok(Status {
+        database: DatabaseStatus {
+            backend: if backend == DbBackend::Sqlite {
+                "sqlite"
+            } else {
+                "postgres"
+            },
+            url: config.redacted_url(),
+            server_version: server_version.lines().next().unwrap_or_default().to_owned(),
+            version,
+            applied,
+            pending: migrations.len() - applied,
+            pool_max_connections: config
+                .max_connections
+                .unwrap_or(if backend == DbBackend::Sqlite { 8 } else { 10 }),
+            pool_open_connections: open,
+            pool_idle_connections: idle,
+        },
+        migrations,
+        tables,
+    })
+}
+
+fn pool_usage(conn: &DatabaseConnection) -> (u32, usize) {
+    match conn.get_database_backend() {
+        DbBackend::Sqlite => {
+            let pool = conn.get_sqlite_connection_pool();
+            (pool.size(), pool.num_idle())
+        }
+        _ => {
+            let pool = conn.get_postgres_connection_pool();
+            (pool.size(), pool.num_idle())
+        }
+    }
+}
+
+impl Status {
+    /// The human-readable report.
+    #[must_use]
+    pub fn render(&self) -> String {
+        use std::fmt::Write as _;
+        let d = &self.database;
+        let mut out = String::new();
+        let _ = writeln!(out, "database  {} ({})", d.url, d.server_version);
+        let _ = writeln!(
+            out,
+            "schema    {} ({} applied, {} pending)",
+            d.version.as_deref().unwrap_or("empty"),
+            d.applied,
+            d.pending
+        );
+        let _ = writeln!(
+            out,
+            "pool      {} max, {} open, {} idle",
+            d.pool_max_connections, d.pool_open_connections, d.pool_idle_connections
+        );
+        let width = self.tables.iter().map(|t| t.table.len()).max().unwrap_or(0);
+        let _ = writeln!(out, "tables    {}", self.tables.len());
+        for t in &self.tables {
+            let _ = writeln!(out, "  {:<width$}  {:>10}", t.table, t.rows);
+        }
+        out
+    }
+}
