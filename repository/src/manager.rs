@@ -155,7 +155,12 @@ impl DatabaseManager {
     /// [`Error::Db`].
     #[instrument(skip_all, fields(db.params = params.len()))]
     pub async fn fetch_one(&self, sql: &str, params: Vec<Value>) -> Result<Option<JsonValue>> {
-        self.fetch_one_as::<JsonValue>(sql, params).await
+        let conn = self.connection().await?;
+        let stmt = Statement::from_sql_and_values(conn.get_database_backend(), sql, params);
+        conn.query_one_raw(stmt)
+            .await?
+            .map(|row| row_to_json(&row))
+            .transpose()
     }
 
     /// Every row of a query as JSON objects.
@@ -164,7 +169,13 @@ impl DatabaseManager {
     /// [`Error::Db`].
     #[instrument(skip_all, fields(db.params = params.len()))]
     pub async fn fetch_all(&self, sql: &str, params: Vec<Value>) -> Result<Vec<JsonValue>> {
-        self.fetch_all_as::<JsonValue>(sql, params).await
+        let conn = self.connection().await?;
+        let stmt = Statement::from_sql_and_values(conn.get_database_backend(), sql, params);
+        conn.query_all_raw(stmt)
+            .await?
+            .iter()
+            .map(row_to_json)
+            .collect()
     }
 
     /// The first row of a query decoded into `T` (any [`FromQueryResult`], e.g. an entity
@@ -234,6 +245,40 @@ impl DatabaseManager {
         txn.commit().await?;
         Ok(affected)
     }
+}
+
+/// A row as a JSON object keyed by column name.
+///
+/// SeaORM types each value by the column's declared type; an SQLite expression column (`count(*)`,
+/// `1 + $1`) has none, so its values are typed here by what they hold: integer, real, text, or
+/// bytes (as an array of numbers).
+fn row_to_json(row: &QueryResult) -> Result<JsonValue> {
+    let mut json = JsonValue::from_query_result(row, "")?;
+    if let JsonValue::Object(map) = &mut json {
+        for (i, name) in row.column_names().into_iter().enumerate() {
+            let slot = map.entry(name).or_insert(JsonValue::Null);
+            if slot.is_null() {
+                *slot = probe_value(row, i);
+            }
+        }
+    }
+    Ok(json)
+}
+
+fn probe_value(row: &QueryResult, i: usize) -> JsonValue {
+    if let Ok(Some(n)) = row.try_get_by_index::<Option<i64>>(i) {
+        return n.into();
+    }
+    if let Ok(Some(x)) = row.try_get_by_index::<Option<f64>>(i) {
+        return x.into();
+    }
+    if let Ok(Some(s)) = row.try_get_by_index::<Option<String>>(i) {
+        return s.into();
+    }
+    if let Ok(Some(bytes)) = row.try_get_by_index::<Option<Vec<u8>>>(i) {
+        return bytes.into();
+    }
+    JsonValue::Null
 }
 
 /// Begin a transaction that will write: `BEGIN IMMEDIATE` on SQLite, so that two writers queue

@@ -2,5 +2,8 @@
 //! Redis with `DAL_TEST_REDIS_URL`.
 
 mod cache;
+mod cli;
+mod database_manager;
+mod migrations;
 mod schema;
 mod types;

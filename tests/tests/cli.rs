@@ -1,0 +1,107 @@
+//! The `dal` tool, run in-process as `main` runs it.
+
+use std::collections::HashMap;
+
+use clap::Parser;
+use migration::MigratorTrait;
+
+async fn dal(
+    dir: &std::path::Path,
+    env: &HashMap<String, String>,
+    args: &[&str],
+) -> anyhow::Result<String> {
+    let cli = app::cli::Cli::try_parse_from(std::iter::once("dal").chain(args.iter().copied()))?;
+    let mut out = Vec::new();
+    app::cli::run(cli, dir, Some(env), &mut out).await?;
+    Ok(String::from_utf8(out)?)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn init_in_an_empty_directory_with_no_configuration() {
+    tests::init_tracing();
+    let dir = tempfile::tempdir().expect("dir");
+    let env = HashMap::new();
+    let report = dal(dir.path(), &env, &["init"]).await.expect("dal init");
+
+    let file = dir.path().join("data/dal.sqlite3");
+    assert!(file.is_file(), "init creates ./data/dal.sqlite3");
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        assert_eq!(
+            std::fs::metadata(&file).expect("meta").permissions().mode() & 0o777,
+            0o600
+        );
+    }
+    assert!(report.contains("0 pending"), "{report}");
+    assert!(report.contains("content_metadata"), "{report}");
+    assert!(report.contains("schema_versions"), "{report}");
+
+    // Idempotent, and `status --json` reports the same database.
+    dal(dir.path(), &env, &["init"]).await.expect("second init");
+    let json: serde_json::Value = serde_json::from_str(
+        &dal(dir.path(), &env, &["status", "--json"])
+            .await
+            .expect("status"),
+    )
+    .expect("json");
+    assert_eq!(json["database"]["backend"], "sqlite");
+    assert_eq!(json["database"]["pending"], 0);
+    let tables = json["tables"].as_array().expect("tables");
+    let versions = tables
+        .iter()
+        .find(|t| t["table"] == "schema_versions")
+        .expect("schema_versions listed");
+    assert_eq!(versions["rows"], migration::Migrator::migrations().len());
+
+    // migrate down / status / up round trip through the tool.
+    let listing = dal(dir.path(), &env, &["migrate", "down", "-n", "1"])
+        .await
+        .expect("down");
+    assert!(
+        listing
+            .lines()
+            .last()
+            .is_some_and(|l| l.starts_with("pending")),
+        "{listing}"
+    );
+    let listing = dal(dir.path(), &env, &["migrate", "up"]).await.expect("up");
+    assert!(
+        listing.lines().all(|l| l.starts_with("applied")),
+        "{listing}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn init_creates_a_missing_postgres_database() {
+    let Some(admin) = tests::postgres_url() else {
+        return;
+    };
+    let name = tests::unique_name();
+    let url = tests::with_database(&admin, &name);
+    let dir = tempfile::tempdir().expect("dir");
+    let env = HashMap::from([("DATABASE_URL".to_owned(), url.clone())]);
+    let report = dal(dir.path(), &env, &["init"])
+        .await
+        .expect("dal init on PostgreSQL");
+    assert!(report.contains("PostgreSQL"), "{report}");
+    assert!(report.contains("0 pending"), "{report}");
+    // Clean up the database we made.
+    let conn = sea_orm::Database::connect(&admin).await.expect("admin");
+    sea_orm::ConnectionTrait::execute_unprepared(
+        &conn,
+        &format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"),
+    )
+    .await
+    .expect("drop");
+}
+
+#[tokio::test]
+async fn bad_configuration_is_reported_clearly() {
+    let dir = tempfile::tempdir().expect("dir");
+    let env = HashMap::from([("DATABASE_URL".to_owned(), "mysql://nope".to_owned())]);
+    let err = dal(dir.path(), &env, &["status"])
+        .await
+        .expect_err("unsupported scheme");
+    assert!(format!("{err:#}").contains("DATABASE_URL"), "{err:#}");
+}
