@@ -133,15 +133,14 @@ impl Config {
         let redis_url = var("REDIS_URL")
             .or(file.redis_url)
             .filter(|u| u != "memory");
-        if let Some(url) = &redis_url {
-            if !(url.starts_with("redis://")
+        if let Some(url) = &redis_url
+            && !(url.starts_with("redis://")
                 || url.starts_with("rediss://")
                 || url.starts_with("redis-cluster://"))
-            {
-                bail!(
-                    "REDIS_URL must start with redis://, rediss:// or redis-cluster:// (or be \"memory\")"
-                );
-            }
+        {
+            bail!(
+                "REDIS_URL must start with redis://, rediss:// or redis-cluster:// (or be \"memory\")"
+            );
         }
         let mut database = file.database;
         let num = |name: &str| -> Result<Option<u64>> {

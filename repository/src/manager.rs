@@ -93,10 +93,10 @@ impl DatabaseManager {
         }
         let backend = self.config.backend()?;
         tracing::Span::current().record("db.backend", tracing::field::debug(backend));
-        if backend == DbBackend::Sqlite {
-            if let Some(path) = self.config.sqlite_path() {
-                create_private_file(&path)?;
-            }
+        if backend == DbBackend::Sqlite
+            && let Some(path) = self.config.sqlite_path()
+        {
+            create_private_file(&path)?;
         }
         let started = Instant::now();
         let conn = Database::connect(connect_options(&self.config, backend)).await?;
