@@ -2,8 +2,12 @@
 
 pub mod config;
 pub mod error;
+pub mod knowledge;
 pub mod manager;
+pub mod page;
+pub mod validate;
 
 pub use config::{DbConfig, redact_url};
 pub use error::{Error, Result};
 pub use manager::{DatabaseManager, Query, begin_write};
+pub use page::Page;

@@ -4,6 +4,7 @@
 mod cache;
 mod cli;
 mod database_manager;
+mod knowledge;
 mod migrations;
 mod schema;
 mod types;

@@ -1,0 +1,402 @@
+//! The content catalog (`content_metadata`): create, dedup on ingest, list, status transitions,
+//! access counting, delete.
+
+use async_trait::async_trait;
+use entity::behavior::now;
+use entity::knowledge::content_metadata::{ActiveModel, Column, Entity, Model};
+use entity::knowledge::sea_orm_active_enums::ProcessingStatus;
+use sea_orm::sea_query::{Expr, ExprTrait};
+use sea_orm::{
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait,
+    QueryFilter, QueryOrder, QuerySelect, TransactionTrait,
+};
+use serde::{Deserialize, Serialize};
+use tracing::instrument;
+
+use crate::error::{Error, Result};
+use crate::page::Page;
+use crate::validate;
+
+/// A document to add to the catalog. It starts `pending`, with no accesses.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct NewContent {
+    /// Unique id of the document.
+    pub content_id: String,
+    /// Title.
+    pub title: String,
+    /// Where it came from (absolute http(s) URL).
+    pub source_url: String,
+    /// Technology it documents (`rust`, `react`, …).
+    pub technology: String,
+    /// Digest of the content (lowercase hex), unique across the catalog.
+    pub content_hash: String,
+    /// Words in the document.
+    pub word_count: i32,
+    /// Headings in the document.
+    pub heading_count: i32,
+    /// Code blocks in the document.
+    pub code_block_count: i32,
+    /// Chunks the document was split into.
+    pub chunk_count: i32,
+    /// Quality, 0.0 to 1.0.
+    pub quality_score: f64,
+    /// Freshness, 0.0 to 1.0.
+    pub freshness_score: f64,
+    /// AnythingLLM workspace it was uploaded to, if any.
+    pub anythingllm_workspace: Option<String>,
+    /// AnythingLLM document id, if any.
+    pub anythingllm_document_id: Option<String>,
+}
+
+impl NewContent {
+    /// Check every field against the seed's rules.
+    ///
+    /// # Errors
+    /// [`Error::Validation`] naming the first field at fault.
+    pub fn validate(&self) -> Result<()> {
+        validate::text("content_id", &self.content_id, validate::MAX_KEY_LEN)?;
+        validate::text("title", &self.title, 1000)?;
+        validate::http_url("source_url", &self.source_url)?;
+        validate::text("technology", &self.technology, 100)?;
+        validate::hex_digest("content_hash", &self.content_hash)?;
+        validate::non_negative("word_count", self.word_count.into())?;
+        validate::non_negative("heading_count", self.heading_count.into())?;
+        validate::non_negative("code_block_count", self.code_block_count.into())?;
+        validate::non_negative("chunk_count", self.chunk_count.into())?;
+        validate::range_f64("quality_score", self.quality_score, 0.0, 1.0)?;
+        validate::range_f64("freshness_score", self.freshness_score, 0.0, 1.0)?;
+        validate::opt_text(
+            "anythingllm_workspace",
+            self.anythingllm_workspace.as_deref(),
+            validate::MAX_KEY_LEN,
+        )?;
+        validate::opt_text(
+            "anythingllm_document_id",
+            self.anythingllm_document_id.as_deref(),
+            validate::MAX_KEY_LEN,
+        )
+    }
+
+    fn into_active_model(self) -> ActiveModel {
+        let at = now();
+        ActiveModel {
+            content_id: Set(self.content_id),
+            title: Set(self.title),
+            source_url: Set(self.source_url),
+            technology: Set(self.technology),
+            content_hash: Set(self.content_hash),
+            word_count: Set(self.word_count),
+            heading_count: Set(self.heading_count),
+            code_block_count: Set(self.code_block_count),
+            chunk_count: Set(self.chunk_count),
+            quality_score: Set(self.quality_score),
+            freshness_score: Set(self.freshness_score),
+            processing_status: Set(ProcessingStatus::Pending),
+            anythingllm_workspace: Set(self.anythingllm_workspace),
+            anythingllm_document_id: Set(self.anythingllm_document_id),
+            created_at: Set(at),
+            updated_at: Set(at),
+            last_accessed_at: Set(None),
+            access_count: Set(0),
+        }
+    }
+}
+
+/// Which rows a listing returns. Every field narrows; `Default` matches everything.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct ContentFilter {
+    /// Only this technology.
+    pub technology: Option<String>,
+    /// Only this processing status.
+    pub status: Option<ProcessingStatus>,
+    /// Only rows with `quality_score >= min_quality`.
+    pub min_quality: Option<f64>,
+}
+
+/// The order of a listing (ties broken by `content_id`, so pages never overlap).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub enum ContentOrder {
+    /// Best quality first.
+    #[default]
+    QualityDesc,
+    /// Newest first.
+    CreatedDesc,
+    /// Oldest first.
+    CreatedAsc,
+    /// Most accessed first.
+    AccessCountDesc,
+    /// Most recently accessed first (never-accessed last).
+    LastAccessedDesc,
+}
+
+/// Whether `from -> to` is an allowed processing-status transition.
+///
+/// `pending -> processing -> completed | failed | flagged`; `failed -> pending | processing` (retry);
+/// `completed -> processing` (re-process) or `flagged` (a reader flags it); `flagged -> pending |
+/// completed` (after review); `processing -> pending` (requeue after a crash).
+#[must_use]
+pub fn transition_allowed(from: ProcessingStatus, to: ProcessingStatus) -> bool {
+    use ProcessingStatus::{Completed, Failed, Flagged, Pending, Processing};
+    matches!(
+        (from, to),
+        (Pending, Processing | Failed | Flagged)
+            | (Processing, Completed | Failed | Flagged | Pending)
+            | (Completed, Processing | Flagged)
+            | (Failed, Pending | Processing)
+            | (Flagged, Pending | Completed)
+    )
+}
+
+/// The content catalog.
+#[cfg_attr(any(test, feature = "mock"), mockall::automock)]
+#[async_trait]
+pub trait ContentRepository: Send + Sync {
+    /// Add a document.
+    ///
+    /// # Errors
+    /// [`Error::Validation`] for bad input; [`Error::Conflict`] when the id or the hash exists.
+    async fn create(&self, new: NewContent) -> Result<Model>;
+
+    /// Add a document unless one with the same `content_hash` exists, in which case that one is
+    /// returned. The flag says whether a row was created.
+    ///
+    /// # Errors
+    /// [`Error::Validation`] for bad input; [`Error::Conflict`] when the id exists with another hash.
+    async fn ingest(&self, new: NewContent) -> Result<(Model, bool)>;
+
+    /// The document with this id.
+    ///
+    /// # Errors
+    /// [`Error::NotFound`].
+    async fn get(&self, content_id: &str) -> Result<Model>;
+
+    /// The document with this content hash, if any.
+    ///
+    /// # Errors
+    /// [`Error::Db`].
+    async fn find_by_hash(&self, content_hash: &str) -> Result<Option<Model>>;
+
+    /// One page of documents matching `filter`, in `order`.
+    ///
+    /// # Errors
+    /// [`Error::Validation`] for a bad page or filter.
+    async fn list(
+        &self,
+        filter: ContentFilter,
+        order: ContentOrder,
+        page: Page,
+    ) -> Result<Vec<Model>>;
+
+    /// How many documents match `filter`.
+    ///
+    /// # Errors
+    /// [`Error::Validation`] for a bad filter.
+    async fn count(&self, filter: ContentFilter) -> Result<u64>;
+
+    /// Move a document to `to`, if [`transition_allowed`] from its current status. Atomic: a
+    /// concurrent change makes this fail rather than skip a state.
+    ///
+    /// # Errors
+    /// [`Error::NotFound`]; [`Error::Validation`] for a transition that is not allowed.
+    async fn update_status(&self, content_id: &str, to: ProcessingStatus) -> Result<Model>;
+
+    /// Count one access: `access_count + 1` and `last_accessed_at = now`, in one statement.
+    ///
+    /// # Errors
+    /// [`Error::NotFound`].
+    async fn record_access(&self, content_id: &str) -> Result<()>;
+
+    /// Delete a document; its feedback events and usage signals go with it (ON DELETE CASCADE).
+    ///
+    /// # Errors
+    /// [`Error::NotFound`].
+    async fn delete(&self, content_id: &str) -> Result<()>;
+}
+
+/// [`ContentRepository`] on SeaORM. `C` is a pool handle (`DatabaseConnection`) or, to join a
+/// unit of work, a `DatabaseExecutor` over a transaction.
+#[derive(Debug, Clone)]
+pub struct ContentStore<C> {
+    db: C,
+}
+
+impl<C> ContentStore<C> {
+    /// A store over `db`.
+    pub const fn new(db: C) -> Self {
+        Self { db }
+    }
+}
+
+fn apply_filter(filter: &ContentFilter) -> Result<sea_orm::Condition> {
+    let mut cond = sea_orm::Condition::all();
+    if let Some(t) = &filter.technology {
+        validate::text("technology", t, 100)?;
+        cond = cond.add(Column::Technology.eq(t.as_str()));
+    }
+    if let Some(s) = filter.status {
+        cond = cond.add(Column::ProcessingStatus.eq(s));
+    }
+    if let Some(q) = filter.min_quality {
+        validate::range_f64("min_quality", q, 0.0, 1.0)?;
+        cond = cond.add(Column::QualityScore.gte(q));
+    }
+    Ok(cond)
+}
+
+fn not_found(content_id: &str) -> Error {
+    Error::NotFound {
+        entity: "content",
+        key: content_id.to_owned(),
+    }
+}
+
+#[async_trait]
+impl<C> ContentRepository for ContentStore<C>
+where
+    C: ConnectionTrait + TransactionTrait + Send + Sync,
+{
+    #[instrument(skip_all, fields(db.table = "content_metadata"))]
+    async fn create(&self, new: NewContent) -> Result<Model> {
+        new.validate()?;
+        Ok(new.into_active_model().insert(&self.db).await?)
+    }
+
+    #[instrument(skip_all, fields(db.table = "content_metadata", content.created))]
+    async fn ingest(&self, new: NewContent) -> Result<(Model, bool)> {
+        new.validate()?;
+        if let Some(existing) = self.find_by_hash(&new.content_hash).await? {
+            tracing::Span::current().record("content.created", false);
+            return Ok((existing, false));
+        }
+        let hash = new.content_hash.clone();
+        match new
+            .into_active_model()
+            .insert(&self.db)
+            .await
+            .map_err(Error::from)
+        {
+            Ok(model) => {
+                tracing::Span::current().record("content.created", true);
+                Ok((model, true))
+            }
+            // Lost a race with a concurrent ingest of the same content: return the winner.
+            Err(Error::Conflict(msg)) => match self.find_by_hash(&hash).await? {
+                Some(existing) => Ok((existing, false)),
+                None => Err(Error::Conflict(msg)),
+            },
+            Err(e) => Err(e),
+        }
+    }
+
+    #[instrument(skip_all, fields(db.table = "content_metadata"))]
+    async fn get(&self, content_id: &str) -> Result<Model> {
+        Entity::find_by_id(content_id)
+            .one(&self.db)
+            .await?
+            .ok_or_else(|| not_found(content_id))
+    }
+
+    #[instrument(skip_all, fields(db.table = "content_metadata"))]
+    async fn find_by_hash(&self, content_hash: &str) -> Result<Option<Model>> {
+        Ok(Entity::find()
+            .filter(Column::ContentHash.eq(content_hash))
+            .one(&self.db)
+            .await?)
+    }
+
+    #[instrument(skip_all, fields(db.table = "content_metadata", db.limit = page.limit, db.offset = page.offset))]
+    async fn list(
+        &self,
+        filter: ContentFilter,
+        order: ContentOrder,
+        page: Page,
+    ) -> Result<Vec<Model>> {
+        let page = page.validate()?;
+        let mut query = Entity::find().filter(apply_filter(&filter)?);
+        query = match order {
+            ContentOrder::QualityDesc => query.order_by_desc(Column::QualityScore),
+            ContentOrder::CreatedDesc => query.order_by_desc(Column::CreatedAt),
+            ContentOrder::CreatedAsc => query.order_by_asc(Column::CreatedAt),
+            ContentOrder::AccessCountDesc => query.order_by_desc(Column::AccessCount),
+            ContentOrder::LastAccessedDesc => query
+                .order_by_asc(Expr::col(Column::LastAccessedAt).is_null())
+                .order_by_desc(Column::LastAccessedAt),
+        };
+        Ok(query
+            .order_by_asc(Column::ContentId)
+            .limit(page.limit)
+            .offset(page.offset)
+            .all(&self.db)
+            .await?)
+    }
+
+    #[instrument(skip_all, fields(db.table = "content_metadata"))]
+    async fn count(&self, filter: ContentFilter) -> Result<u64> {
+        Ok(Entity::find()
+            .filter(apply_filter(&filter)?)
+            .count(&self.db)
+            .await?)
+    }
+
+    #[instrument(skip_all, fields(db.table = "content_metadata"))]
+    async fn update_status(&self, content_id: &str, to: ProcessingStatus) -> Result<Model> {
+        use sea_orm::Iterable;
+        let allowed_from: Vec<ProcessingStatus> = ProcessingStatus::iter()
+            .filter(|from| transition_allowed(*from, to))
+            .collect();
+        let updated = Entity::update_many()
+            .col_expr(Column::ProcessingStatus, Expr::value(to))
+            .col_expr(Column::UpdatedAt, Expr::value(now()))
+            .filter(Column::ContentId.eq(content_id))
+            .filter(Column::ProcessingStatus.is_in(allowed_from))
+            .exec(&self.db)
+            .await?;
+        let current = self.get(content_id).await?;
+        if updated.rows_affected == 0 {
+            return Err(Error::validation(
+                "processing_status",
+                format!(
+                    "cannot move from {} to {}",
+                    current.processing_status.to_value_str(),
+                    to.to_value_str()
+                ),
+                to.to_value_str(),
+            ));
+        }
+        Ok(current)
+    }
+
+    #[instrument(skip_all, fields(db.table = "content_metadata"))]
+    async fn record_access(&self, content_id: &str) -> Result<()> {
+        let updated = Entity::update_many()
+            .col_expr(Column::AccessCount, Expr::col(Column::AccessCount).add(1))
+            .col_expr(Column::LastAccessedAt, Expr::value(Some(now())))
+            .filter(Column::ContentId.eq(content_id))
+            .exec(&self.db)
+            .await?;
+        if updated.rows_affected == 0 {
+            return Err(not_found(content_id));
+        }
+        Ok(())
+    }
+
+    #[instrument(skip_all, fields(db.table = "content_metadata"))]
+    async fn delete(&self, content_id: &str) -> Result<()> {
+        let deleted = Entity::delete_by_id(content_id).exec(&self.db).await?;
+        if deleted.rows_affected == 0 {
+            return Err(not_found(content_id));
+        }
+        Ok(())
+    }
+}
+
+/// The string each status is stored as.
+trait StoredStr {
+    fn to_value_str(&self) -> String;
+}
+
+impl StoredStr for ProcessingStatus {
+    fn to_value_str(&self) -> String {
+        sea_orm::ActiveEnum::to_value(self)
+    }
+}
