@@ -1,6 +1,11 @@
 //! Repositories of the knowledge system (seed 000, PRD-002).
 
 pub mod content;
+pub mod feedback;
+pub mod mappings;
+pub mod search_cache;
+pub mod sources;
+pub mod system_config;
 
 #[cfg(any(test, feature = "mock"))]
 pub use content::MockContentRepository;

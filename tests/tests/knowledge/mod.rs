@@ -1,6 +1,11 @@
 //! The knowledge repositories (seed 000): every method on SQLite and PostgreSQL.
 
 mod content;
+mod feedback;
+mod mappings;
+mod search_cache;
+mod sources;
+mod system_config;
 
 use repository::knowledge::NewContent;
 
