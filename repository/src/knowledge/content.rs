@@ -7,13 +7,15 @@ use entity::knowledge::content_metadata::{ActiveModel, Column, Entity, Model};
 use entity::knowledge::sea_orm_active_enums::ProcessingStatus;
 use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait,
-    QueryFilter, QueryOrder, QuerySelect, TransactionTrait,
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, IntoActiveModel,
+    PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, TransactionSession, TransactionTrait,
 };
 use serde::{Deserialize, Serialize};
 use tracing::instrument;
 
+use super::documents::ProcessedDocument;
 use crate::error::{Error, Result};
+use crate::manager::begin_write;
 use crate::page::Page;
 use crate::validate;
 
@@ -211,6 +213,15 @@ pub trait ContentRepository: Send + Sync {
     /// # Errors
     /// [`Error::NotFound`].
     async fn delete(&self, content_id: &str) -> Result<()>;
+
+    /// Store a processed document: its `content_metadata` row (inserted, or updated when the id
+    /// exists) with the counts derived from the document, `chunk_count` from its chunks and status
+    /// `completed`, in one transaction.
+    ///
+    /// # Errors
+    /// [`Error::Validation`] for an invalid document or an incompatible `model_version`;
+    /// [`Error::Conflict`] when another document already has the same content hash.
+    async fn store_processed(&self, document: &ProcessedDocument) -> Result<Model>;
 }
 
 /// [`ContentRepository`] on SeaORM. `C` is a pool handle (`DatabaseConnection`) or, to join a
@@ -378,6 +389,57 @@ where
             return Err(not_found(content_id));
         }
         Ok(())
+    }
+
+    #[instrument(skip_all, fields(db.table = "content_metadata", content.chunks = document.chunks.len()))]
+    async fn store_processed(&self, document: &ProcessedDocument) -> Result<Model> {
+        document.validate()?;
+        let txn = begin_write(&self.db).await?;
+        let meta = &document.metadata;
+        let same_hash = Entity::find()
+            .filter(Column::ContentHash.eq(meta.content_hash.as_str()))
+            .one(&txn)
+            .await?;
+        if let Some(other) = same_hash.filter(|m| m.content_id != document.id) {
+            return Err(Error::Conflict(format!(
+                "content_hash is already stored under content_id {:?}",
+                other.content_id
+            )));
+        }
+        let at = now();
+        let existing = Entity::find_by_id(document.id.as_str()).one(&txn).await?;
+        let is_new = existing.is_none();
+        let mut row = match existing {
+            Some(existing) => existing.into_active_model(),
+            None => ActiveModel {
+                content_id: Set(document.id.clone()),
+                freshness_score: Set(1.0),
+                anythingllm_workspace: Set(None),
+                anythingllm_document_id: Set(None),
+                created_at: Set(document.created_at),
+                last_accessed_at: Set(None),
+                access_count: Set(0),
+                ..Default::default()
+            },
+        };
+        row.title = Set(document.title.clone());
+        row.source_url = Set(document.source_url.clone());
+        row.technology = Set(document.technology.clone());
+        row.content_hash = Set(meta.content_hash.clone());
+        row.word_count = Set(meta.word_count);
+        row.heading_count = Set(meta.heading_count);
+        row.code_block_count = Set(meta.code_block_count);
+        row.chunk_count = Set(i32::try_from(document.chunks.len()).unwrap_or(i32::MAX));
+        row.quality_score = Set(document.quality_score);
+        row.processing_status = Set(ProcessingStatus::Completed);
+        row.updated_at = Set(at);
+        let model = if is_new {
+            row.insert(&txn).await?
+        } else {
+            row.update(&txn).await?
+        };
+        txn.commit().await?;
+        Ok(model)
     }
 
     #[instrument(skip_all, fields(db.table = "content_metadata"))]

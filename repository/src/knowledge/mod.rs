@@ -1,6 +1,7 @@
 //! Repositories of the knowledge system (seed 000, PRD-002).
 
 pub mod content;
+pub mod documents;
 pub mod feedback;
 pub mod mappings;
 pub mod search_cache;
@@ -10,3 +11,4 @@ pub mod system_config;
 #[cfg(any(test, feature = "mock"))]
 pub use content::MockContentRepository;
 pub use content::{ContentFilter, ContentOrder, ContentRepository, ContentStore, NewContent};
+pub use documents::{DocumentChunk, DocumentMetadata, MODEL_VERSION, ProcessedDocument};

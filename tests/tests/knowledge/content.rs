@@ -336,7 +336,65 @@ async fn joins_a_unit_of_work(db: &TestDb) {
     );
 }
 
+async fn stores_processed_documents_in_one_transaction(db: &TestDb) {
+    use repository::knowledge::ProcessedDocument;
+    let repo = store(db);
+    let doc = ProcessedDocument::new(
+        "doc-1",
+        "Ownership",
+        "# Ownership\n\nText.\n\n```rust\nfn main() {}\n```\n",
+        "https://doc.rust-lang.org/book/ch04-01.html",
+        "rust",
+        0.75,
+        &["chunk one", "chunk two", "chunk three"],
+    );
+    let row = repo.store_processed(&doc).await.expect("store");
+    assert_eq!(row.content_id, "doc-1");
+    assert_eq!(row.chunk_count, 3);
+    assert_eq!(row.heading_count, 1);
+    assert_eq!(row.code_block_count, 1);
+    assert_eq!(row.word_count, doc.metadata.word_count);
+    assert_eq!(row.content_hash, doc.metadata.content_hash);
+    assert_eq!(row.processing_status, ProcessingStatus::Completed);
+    assert_eq!(repo.get("doc-1").await.expect("get"), row);
+
+    // Re-processing the same id updates the row in place.
+    let mut v2 = doc.clone();
+    v2.chunks.pop();
+    for c in &mut v2.chunks {
+        c.total_chunks = 2;
+    }
+    v2.quality_score = 0.9;
+    let row2 = repo.store_processed(&v2).await.expect("restore");
+    assert_eq!(row2.chunk_count, 2);
+    assert_eq!(row2.created_at, row.created_at);
+    assert_eq!(db.count("content_metadata").await, 1);
+
+    // The same content under another id is a conflict; an incompatible version is refused.
+    let mut dup = doc.clone();
+    dup.id = "doc-2".into();
+    for c in &mut dup.chunks {
+        c.parent_document_id = "doc-2".into();
+    }
+    assert!(matches!(
+        repo.store_processed(&dup).await,
+        Err(Error::Conflict(_))
+    ));
+    let mut future = doc;
+    future.model_version = "2.0.0".into();
+    assert!(matches!(
+        repo.store_processed(&future).await,
+        Err(Error::Validation { field, .. }) if field == "model_version"
+    ));
+    assert_eq!(
+        db.count("content_metadata").await,
+        1,
+        "nothing half-written"
+    );
+}
+
 db_tests!(
+    stores_processed_documents_in_one_transaction,
     create_get_and_dedup,
     concurrent_ingest_of_one_document_creates_one_row,
     validation_names_field_rule_and_value,
