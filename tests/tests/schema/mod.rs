@@ -3,5 +3,6 @@
 mod assistant;
 mod chat;
 mod docsync;
+mod invariants;
 mod knowledge;
 mod platform;
