@@ -1,1 +1,23 @@
-//! placeholder
+#![doc = include_str!("../README.md")]
+
+pub mod backend;
+pub mod codec;
+pub mod config;
+pub mod error;
+mod flight;
+pub mod glob;
+pub mod keys;
+pub mod lock;
+pub mod manager;
+pub mod rate_limit;
+pub mod session;
+
+pub use backend::{BackendKind, CacheBackend, KeyTtl, MemoryBackend, RedisBackend};
+pub use codec::Codec;
+pub use config::{CacheConfig, CacheTarget, redact_url};
+pub use error::{CacheErrorKind, Error, Result};
+pub use keys::{AsKey, CacheKey, KEY_SPECS, KeyKind, KeySpec};
+pub use lock::{LockGuard, LockManager};
+pub use manager::{CacheHealth, CacheManager};
+pub use rate_limit::{RateLimitDecision, RateLimiter};
+pub use session::SessionStore;
