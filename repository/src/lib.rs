@@ -1,5 +1,6 @@
 #![doc = include_str!("../README.md")]
 
+pub mod bulk;
 pub mod config;
 pub mod error;
 pub mod knowledge;

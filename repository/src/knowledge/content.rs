@@ -104,6 +104,9 @@ impl NewContent {
     }
 }
 
+/// Columns bound per `content_metadata` row by an insert.
+const CONTENT_COLUMNS: usize = 18;
+
 /// Which rows a listing returns. Every field narrows; `Default` matches everything.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct ContentFilter {
@@ -158,6 +161,14 @@ pub trait ContentRepository: Send + Sync {
     /// # Errors
     /// [`Error::Validation`] for bad input; [`Error::Conflict`] when the id or the hash exists.
     async fn create(&self, new: NewContent) -> Result<Model>;
+
+    /// Add many documents in one transaction (all or none), in as few statements as the
+    /// backend's bind-parameter limit allows. Returns how many rows were inserted.
+    ///
+    /// # Errors
+    /// [`Error::Validation`] naming the first bad document (by position) before anything is
+    /// written; [`Error::Conflict`] when any id or hash exists (nothing is inserted then).
+    async fn create_many(&self, docs: Vec<NewContent>) -> Result<u64>;
 
     /// Add a document unless one with the same `content_hash` exists, in which case that one is
     /// returned. The flag says whether a row was created.
@@ -270,6 +281,40 @@ where
     async fn create(&self, new: NewContent) -> Result<Model> {
         new.validate()?;
         Ok(new.into_active_model().insert(&self.db).await?)
+    }
+
+    #[instrument(skip_all, fields(db.table = "content_metadata", db.rows = docs.len()))]
+    async fn create_many(&self, docs: Vec<NewContent>) -> Result<u64> {
+        for (i, doc) in docs.iter().enumerate() {
+            doc.validate().map_err(|e| match e {
+                Error::Validation { field, rule, value } => Error::Validation {
+                    field: format!("[{i}].{field}"),
+                    rule,
+                    value,
+                },
+                other => other,
+            })?;
+        }
+        if docs.is_empty() {
+            return Ok(0);
+        }
+        let rows_per_statement =
+            crate::bulk::rows_per_statement(self.db.get_database_backend(), CONTENT_COLUMNS);
+        let total = docs.len() as u64;
+        let txn = begin_write(&self.db).await?;
+        let mut docs = docs.into_iter().peekable();
+        while docs.peek().is_some() {
+            let chunk: Vec<ActiveModel> = docs
+                .by_ref()
+                .take(rows_per_statement)
+                .map(NewContent::into_active_model)
+                .collect();
+            Entity::insert_many(chunk)
+                .exec_without_returning(&txn)
+                .await?;
+        }
+        txn.commit().await?;
+        Ok(total)
     }
 
     #[instrument(skip_all, fields(db.table = "content_metadata", content.created))]

@@ -393,7 +393,34 @@ async fn stores_processed_documents_in_one_transaction(db: &TestDb) {
     );
 }
 
+async fn bulk_create_is_all_or_nothing_and_chunked(db: &TestDb) {
+    let repo = store(db);
+    // More rows than one statement can bind on either backend (18 columns x 4,000 > 65,535).
+    let docs: Vec<_> = (0..4000u32).map(|i| doc(i, "rust", 0.5)).collect();
+    assert_eq!(repo.create_many(docs).await.expect("bulk"), 4000);
+    assert_eq!(db.count("content_metadata").await, 4000);
+    assert_eq!(repo.create_many(Vec::new()).await.expect("empty"), 0);
+
+    // One duplicate anywhere: nothing of the batch is kept.
+    let mut batch: Vec<_> = (5000..7000u32).map(|i| doc(i, "go", 0.5)).collect();
+    batch.push(doc(1, "rust", 0.5));
+    assert!(matches!(
+        repo.create_many(batch).await,
+        Err(Error::Conflict(_))
+    ));
+    assert_eq!(db.count("content_metadata").await, 4000);
+
+    // One invalid row: refused before any SQL, naming its position.
+    let mut bad: Vec<_> = (8000..8003u32).map(|i| doc(i, "go", 0.5)).collect();
+    bad[2].quality_score = 7.0;
+    match repo.create_many(bad).await {
+        Err(Error::Validation { field, .. }) => assert_eq!(field, "[2].quality_score"),
+        other => panic!("expected a validation error, got {other:?}"),
+    }
+}
+
 db_tests!(
+    bulk_create_is_all_or_nothing_and_chunked,
     stores_processed_documents_in_one_transaction,
     create_get_and_dedup,
     concurrent_ingest_of_one_document_creates_one_row,
