@@ -217,6 +217,18 @@ impl DatabaseManager {
         Ok(conn.query_all_raw(stmt).await?)
     }
 
+    /// Refresh the query planner's statistics (`ANALYZE` on both backends), as maintenance does
+    /// after bulk loads so that indexed queries keep their plans.
+    ///
+    /// # Errors
+    /// [`Error::Db`].
+    #[instrument(skip_all)]
+    pub async fn analyze(&self) -> Result<()> {
+        let conn = self.connection().await?;
+        conn.execute_unprepared("ANALYZE").await?;
+        Ok(())
+    }
+
     /// Run every statement in one transaction: all of them take effect, or none does.
     /// Returns the rows each statement affected.
     ///
