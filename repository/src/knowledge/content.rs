@@ -19,7 +19,8 @@ use crate::manager::begin_write;
 use crate::page::Page;
 use crate::validate;
 
-/// A document to add to the catalog. It starts `pending`, with no accesses.
+/// A document to add to the catalog, with no accesses yet. New documents usually start
+/// `pending`; an import of an already-processed catalog may start them `completed`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct NewContent {
     /// Unique id of the document.
@@ -48,6 +49,13 @@ pub struct NewContent {
     pub anythingllm_workspace: Option<String>,
     /// AnythingLLM document id, if any.
     pub anythingllm_document_id: Option<String>,
+    /// Initial processing status (default `pending`).
+    #[serde(default = "pending")]
+    pub processing_status: ProcessingStatus,
+}
+
+const fn pending() -> ProcessingStatus {
+    ProcessingStatus::Pending
 }
 
 impl NewContent {
@@ -93,7 +101,7 @@ impl NewContent {
             chunk_count: Set(self.chunk_count),
             quality_score: Set(self.quality_score),
             freshness_score: Set(self.freshness_score),
-            processing_status: Set(ProcessingStatus::Pending),
+            processing_status: Set(self.processing_status),
             anythingllm_workspace: Set(self.anythingllm_workspace),
             anythingllm_document_id: Set(self.anythingllm_document_id),
             created_at: Set(at),

@@ -25,5 +25,6 @@ pub fn doc(i: u32, technology: &str, quality: f64) -> NewContent {
         freshness_score: 1.0,
         anythingllm_workspace: None,
         anythingllm_document_id: None,
+        processing_status: entity::knowledge::sea_orm_active_enums::ProcessingStatus::Pending,
     }
 }
