@@ -147,7 +147,7 @@ pub async fn run(
 }
 
 async fn report(app: &App, json: bool, out: &mut dyn Write) -> Result<()> {
-    let status = status::gather(&app.conn, &app.config.db_config()).await?;
+    let status = status::gather(&app.conn, &app.config.db_config(), &app.cache).await?;
     if json {
         serde_json::to_writer_pretty(&mut *out, &status)?;
         writeln!(out)?;

@@ -194,6 +194,18 @@ impl Config {
         })
     }
 
+    /// The cache crate's view: Redis at `redis_url`, else in-process; `cache_prefix` on every key.
+    ///
+    /// # Errors
+    /// An unusable Redis URL.
+    pub fn cache_config(&self) -> Result<cache::CacheConfig> {
+        let config = match &self.redis_url {
+            Some(url) => cache::CacheConfig::from_url(url).context("REDIS_URL")?,
+            None => cache::CacheConfig::memory(),
+        };
+        Ok(config.with_key_prefix(self.cache_prefix.clone().unwrap_or_default()))
+    }
+
     /// The repository crate's view of the database settings.
     #[must_use]
     pub fn db_config(&self) -> DbConfig {

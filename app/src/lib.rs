@@ -8,13 +8,14 @@ pub mod status;
 use std::sync::Arc;
 
 use anyhow::{Context, Result};
+use cache::CacheManager;
 use repository::DatabaseManager;
 use sea_orm::DatabaseConnection;
 
 pub use config::Config;
 
-/// The composition root: one database pool (and, as the layer grows, the cache and every
-/// repository), built from a [`Config`].
+/// The composition root: the database pool and the cache, built from a [`Config`]; repositories
+/// are built on [`App::conn`].
 pub struct App {
     /// The resolved configuration.
     pub config: Config,
@@ -22,6 +23,8 @@ pub struct App {
     pub db: Arc<DatabaseManager>,
     /// A handle on the pool, for repositories and migrations.
     pub conn: DatabaseConnection,
+    /// The cache: Redis when `REDIS_URL` is set, else in-process.
+    pub cache: CacheManager,
 }
 
 impl std::fmt::Debug for App {
@@ -33,28 +36,36 @@ impl std::fmt::Debug for App {
 }
 
 impl App {
-    /// Connect to the configured database.
+    /// Connect to the configured database and start the cache.
     ///
     /// # Errors
-    /// When the database cannot be reached.
+    /// When the database cannot be reached or the cache configuration is unusable.
     pub async fn connect(config: Config) -> Result<Self> {
         let db_config = config.db_config();
         let db = DatabaseManager::connect_with(db_config.clone())
             .await
             .with_context(|| format!("connecting to {}", db_config.redacted_url()))?;
         let conn = db.connection().await?;
+        // Never fails because Redis is down: calls then fail fast and the pool keeps reconnecting.
+        let cache = CacheManager::connect(config.cache_config()?)
+            .await
+            .context("starting the cache")?;
         Ok(Self {
             config,
             db: Arc::new(db),
             conn,
+            cache,
         })
     }
 
-    /// Close the pool.
+    /// Close the cache and the pool.
     ///
     /// # Errors
     /// When closing fails.
     pub async fn close(self) -> Result<()> {
+        if let Err(err) = self.cache.disconnect().await {
+            tracing::warn!(error = %err, "closing the cache failed");
+        }
         self.db
             .disconnect()
             .await

@@ -15,6 +15,37 @@ pub struct Status {
     pub migrations: Vec<MigrationState>,
     /// Every table (migration ledgers included) with its row count.
     pub tables: Vec<TableCount>,
+    /// The cache side.
+    pub cache: CacheStatus,
+}
+
+/// The cache side of [`Status`].
+#[derive(Debug, Serialize)]
+pub struct CacheStatus {
+    /// `memory`, `redis` or `redis-cluster`.
+    pub backend: &'static str,
+    /// `memory`, or the Redis URL with its password redacted.
+    pub target: String,
+    /// Whether a `PING` succeeded.
+    pub reachable: bool,
+    /// How long the `PING` took, in milliseconds.
+    pub round_trip_ms: f64,
+    /// Why it failed, when it did.
+    pub error: Option<String>,
+}
+
+impl CacheStatus {
+    /// Ping `cache` and report.
+    pub async fn of(cache: &cache::CacheManager) -> Self {
+        let health = cache.health().await;
+        Self {
+            backend: health.backend.as_str(),
+            target: health.target,
+            reachable: health.reachable,
+            round_trip_ms: (health.round_trip.as_secs_f64() * 1e6).round() / 1e3,
+            error: health.error,
+        }
+    }
 }
 
 /// The database side of [`Status`].
@@ -53,7 +84,7 @@ pub struct TableCount {
 ///
 /// # Errors
 /// Any database error.
-pub async fn gather(conn: &DatabaseConnection, config: &repository::DbConfig) -> Result<Status> {
+pub async fn gather(conn: &DatabaseConnection, config: &repository::DbConfig, cache: &cache::CacheManager) -> Result<Status> {
     let backend = conn.get_database_backend();
     let migrations = migrate::states(conn).await?;
     let applied = migrations.iter().filter(|m| m.applied).count();
@@ -120,6 +151,7 @@ pub async fn gather(conn: &DatabaseConnection, config: &repository::DbConfig) ->
         },
         migrations,
         tables,
+        cache: CacheStatus::of(cache).await,
     })
 }
 
@@ -155,6 +187,16 @@ impl Status {
             out,
             "pool      {} max, {} open, {} idle",
             d.pool_max_connections, d.pool_open_connections, d.pool_idle_connections
+        );
+        let c = &self.cache;
+        let _ = writeln!(
+            out,
+            "cache     {} {} ({}, round trip {:.3} ms{})",
+            c.backend,
+            c.target,
+            if c.reachable { "reachable" } else { "UNREACHABLE" },
+            c.round_trip_ms,
+            c.error.as_deref().map(|e| format!(": {e}")).unwrap_or_default()
         );
         let width = self.tables.iter().map(|t| t.table.len()).max().unwrap_or(0);
         let _ = writeln!(out, "tables    {}", self.tables.len());
