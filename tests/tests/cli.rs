@@ -46,6 +46,8 @@ async fn init_in_an_empty_directory_with_no_configuration() {
     )
     .expect("json");
     assert_eq!(json["database"]["backend"], "sqlite");
+    assert_eq!(json["cache"]["backend"], "memory", "no REDIS_URL: the in-process cache");
+    assert_eq!(json["cache"]["reachable"], true);
     assert_eq!(json["database"]["pending"], 0);
     let tables = json["tables"].as_array().expect("tables");
     let versions = tables
@@ -94,6 +96,26 @@ async fn init_creates_a_missing_postgres_database() {
     )
     .await
     .expect("drop");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn status_reports_redis_and_an_unreachable_one() {
+    let Some(redis) = tests::redis_url() else { return };
+    let dir = tempfile::tempdir().expect("dir");
+    let mut env = HashMap::from([("REDIS_URL".to_owned(), redis)]);
+    dal(dir.path(), &env, &["init"]).await.expect("init");
+    let json: serde_json::Value =
+        serde_json::from_str(&dal(dir.path(), &env, &["status", "--json"]).await.expect("status")).expect("json");
+    assert_eq!(json["cache"]["backend"], "redis");
+    assert_eq!(json["cache"]["reachable"], true);
+
+    // Redis down (a closed port): status still answers, from the database, and says so.
+    env.insert("REDIS_URL".to_owned(), "redis://127.0.0.1:1/0".to_owned());
+    let json: serde_json::Value =
+        serde_json::from_str(&dal(dir.path(), &env, &["status", "--json"]).await.expect("status with Redis down"))
+            .expect("json");
+    assert_eq!(json["cache"]["reachable"], false);
+    assert_eq!(json["database"]["pending"], 0);
 }
 
 #[tokio::test]
