@@ -14,7 +14,7 @@ use tracing::Span;
 
 use crate::backend::{BackendKind, CacheBackend, KeyTtl, MemoryBackend, RedisBackend};
 use crate::config::{CacheConfig, CacheTarget};
-use crate::error::{Error, Result};
+use crate::error::{CacheErrorKind, Error, Result};
 use crate::flight::{self, Flights, Role};
 use crate::keys::{AsKey, CacheKey, KeySpec};
 use crate::lock::LockManager;
@@ -482,7 +482,9 @@ impl CacheManager {
     /// once and every task gets its value (single-flight).
     ///
     /// A cache failure is never an error here: an unreachable backend or a corrupt entry counts
-    /// as a miss (logged as a warning) and the loader's value is returned.
+    /// as a miss (logged as a warning) and the loader's value is returned. When the first read
+    /// failed because the backend is unreachable or timing out, the value is not written back,
+    /// so a degraded Redis costs at most one command timeout per call.
     ///
     /// # Errors
     /// [`Error::Loader`] when the loader fails (every waiting task gets the same error);
@@ -500,7 +502,8 @@ impl CacheManager {
         check_ttl(ttl)?;
         let spec = key.key_spec();
         let full = self.full_key(key.key_str());
-        if let Some(value) = self.read_through(spec, &full).await {
+        let (hit, degraded) = self.read_through(spec, &full).await;
+        if let Some(value) = hit {
             Span::current().record("cache.hit", true);
             return Ok(value);
         }
@@ -509,8 +512,9 @@ impl CacheManager {
         loop {
             match self.inner.flights.join(&full) {
                 Role::Leader(leader) => {
-                    // Another leader may have filled the key between our miss and now.
-                    if let Some(value) = self.read_through(spec, &full).await {
+                    // Another leader may have filled the key between our miss and now (not
+                    // worth asking a backend that just failed or timed out).
+                    if !degraded && let (Some(value), _) = self.read_through(spec, &full).await {
                         return Ok(value);
                     }
                     let Some(load) = loader.take() else {
@@ -532,8 +536,10 @@ impl CacheManager {
                             return Err(error);
                         }
                     };
-                    let stored = self.inner.backend.set(&full, bytes.clone(), ttl).await;
-                    let _ = self.observe(spec, "get_or_set", stored);
+                    if !degraded {
+                        let stored = self.inner.backend.set(&full, bytes.clone(), ttl).await;
+                        let _ = self.observe(spec, "get_or_set", stored);
+                    }
                     leader.finish(Ok(bytes));
                     return Ok(value);
                 }
@@ -561,20 +567,30 @@ impl CacheManager {
         self.get_or_set(key, key.ttl(), loader).await
     }
 
-    /// A hit decoded, or `None` for a miss, a backend failure or a corrupt entry (logged).
-    async fn read_through<T: DeserializeOwned>(&self, spec: &KeySpec, full: &str) -> Option<T> {
+    /// A hit decoded, or `None` for a miss, a backend failure or a corrupt entry (logged); and
+    /// whether the backend is degraded (unreachable or timing out), so that the caller skips
+    /// further calls to it.
+    async fn read_through<T: DeserializeOwned>(
+        &self,
+        spec: &KeySpec,
+        full: &str,
+    ) -> (Option<T>, bool) {
         match self.inner.backend.get(full).await {
             Ok(Some(bytes)) => match spec.codec.decode(&bytes) {
-                Ok(value) => Some(value),
+                Ok(value) => (Some(value), false),
                 Err(error) => {
                     self.warn(spec, "get_or_set", &error);
-                    None
+                    (None, false)
                 }
             },
-            Ok(None) => None,
+            Ok(None) => (None, false),
             Err(error) => {
                 self.warn(spec, "get_or_set", &error);
-                None
+                let degraded = matches!(
+                    error.cache_kind(),
+                    Some(CacheErrorKind::Timeout | CacheErrorKind::Unavailable)
+                );
+                (None, degraded)
             }
         }
     }
