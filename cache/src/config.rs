@@ -109,8 +109,9 @@ impl CacheConfig {
     pub const DEFAULT_COMMAND_TIMEOUT: Duration = Duration::from_secs(1);
     /// Default connect timeout: 2 s.
     pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(2);
-    /// Default pool size: 4 connections.
-    pub const DEFAULT_POOL_SIZE: usize = 4;
+    /// Default pool size: 2 multiplexed connections (each pipelines; on small machines more
+    /// connections mean fewer commands per write and more system calls, not more throughput).
+    pub const DEFAULT_POOL_SIZE: usize = 2;
     /// Default in-process capacity: 128 MiB.
     pub const DEFAULT_MEMORY_MAX_CAPACITY: u64 = 128 * 1024 * 1024;
 

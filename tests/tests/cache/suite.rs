@@ -337,7 +337,7 @@ pub async fn single_flight_errors_and_cancellation(env: Env) {
             barrier.wait().await;
             c.get_or_set("flaky", MINUTE, || async move {
                 calls.fetch_add(1, Ordering::SeqCst);
-                tokio::time::sleep(ms(200)).await;
+                tokio::time::sleep(ms(1000)).await;
                 Err::<Value, _>(std::io::Error::other("upstream down"))
             })
             .await
@@ -363,7 +363,7 @@ pub async fn single_flight_errors_and_cancellation(env: Env) {
             .await
         })
     };
-    tokio::time::sleep(ms(200)).await;
+    tokio::time::sleep(ms(500)).await;
     let waiter = {
         let c = c.clone();
         tokio::spawn(async move {
@@ -373,7 +373,7 @@ pub async fn single_flight_errors_and_cancellation(env: Env) {
             .await
         })
     };
-    tokio::time::sleep(ms(200)).await;
+    tokio::time::sleep(ms(500)).await;
     assert!(
         !waiter.is_finished(),
         "the second caller waits on the first"
@@ -472,7 +472,8 @@ pub async fn rate_limiter_exact_under_concurrency(env: Env) {
 
 pub async fn rate_limiter_window(env: Env) {
     let limiter = env.cache.rate_limiter();
-    let window = ms(400);
+    // Long enough that three calls land in one window even on a loaded machine.
+    let window = Duration::from_secs(2);
     let first: Vec<bool> = [
         limiter.is_allowed("burst", 2, window).await.expect("1"),
         limiter.is_allowed("burst", 2, window).await.expect("2"),
@@ -480,7 +481,7 @@ pub async fn rate_limiter_window(env: Env) {
     ]
     .into();
     assert_eq!(first, [true, true, false]);
-    tokio::time::sleep(ms(800)).await;
+    tokio::time::sleep(ms(2600)).await;
     let fresh = limiter.check("burst", 2, window).await.expect("new window");
     assert!(fresh.allowed);
     assert_eq!(fresh.count, 1);
@@ -626,7 +627,7 @@ pub async fn lock_expiry_wait_and_drop(env: Env) {
     // Dropping the guard releases the lock (in the background).
     drop(third);
     let mut released = false;
-    for _ in 0..100 {
+    for _ in 0..250 {
         if !locks.is_locked("job").await.expect("is_locked") {
             released = true;
             break;
@@ -754,18 +755,18 @@ pub async fn sessions(env: Env) {
 pub async fn session_expiry(env: Env) {
     let sessions = env.cache.sessions();
     sessions
-        .create_with_ttl("brief", &json!({"a": 1}), ms(300))
+        .create_with_ttl("brief", &json!({"a": 1}), ms(1000))
         .await
         .expect("create");
     assert!(sessions.get::<Value>("brief").await.expect("get").is_some());
     // Refresh extends it past its first deadline.
-    assert!(sessions.refresh("brief", ms(1500)).await.expect("refresh"));
-    tokio::time::sleep(ms(600)).await;
+    assert!(sessions.refresh("brief", ms(3000)).await.expect("refresh"));
+    tokio::time::sleep(ms(1500)).await;
     assert!(
         sessions.get::<Value>("brief").await.expect("get").is_some(),
         "refreshed"
     );
-    tokio::time::sleep(ms(1400)).await;
+    tokio::time::sleep(ms(2500)).await;
     assert_eq!(sessions.get::<Value>("brief").await.expect("get"), None);
 }
 
