@@ -82,7 +82,7 @@ impl Codec {
 pub const MAX_DECODED_LEN: usize = 64 * 1024 * 1024;
 
 /// Scratch buffers that grew beyond this are released after use instead of kept.
-const SCRATCH_KEEP: usize = 1024 * 1024;
+const SCRATCH_KEEP: usize = 256 * 1024;
 
 /// Gzip member header: magic, deflate, no flags, no mtime, no extra flags, OS unknown.
 const GZIP_HEADER: [u8; 10] = [0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 255];

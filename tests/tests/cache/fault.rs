@@ -187,3 +187,34 @@ async fn recovers_by_itself_when_redis_comes_back() {
     );
     cache.disconnect().await.expect("disconnect");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_server_that_never_answers_does_not_hang_calls() {
+    tests::init_tracing();
+    // Accepts connections, reads everything, answers nothing.
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let port = listener.local_addr().expect("addr").port();
+    let silent = tokio::spawn(async move {
+        let mut held = Vec::new();
+        while let Ok((mut socket, _)) = listener.accept().await {
+            held.push(tokio::spawn(async move {
+                let mut sink = tokio::io::sink();
+                let _ = tokio::io::copy(&mut socket, &mut sink).await;
+            }));
+        }
+    });
+    let start = Instant::now();
+    let cache = CacheManager::connect(config(&format!("redis://127.0.0.1:{port}")))
+        .await
+        .expect("starts although Redis does not answer");
+    assert!(
+        start.elapsed() < TIMEOUT + SLACK,
+        "connect took {:?}",
+        start.elapsed()
+    );
+    every_call_fails_fast(&cache).await;
+    let _ = cache.disconnect().await;
+    silent.abort();
+}
