@@ -12,3 +12,11 @@ pub mod system_config;
 pub use content::MockContentRepository;
 pub use content::{ContentFilter, ContentOrder, ContentRepository, ContentStore, NewContent};
 pub use documents::{DocumentChunk, DocumentMetadata, MODEL_VERSION, ProcessedDocument};
+#[cfg(any(test, feature = "mock"))]
+pub use mappings::MockMappingRepository;
+pub use mappings::{
+    MappingRepository, MappingStore, NewMapping, SeedReport, UpsertOutcome, reference_mappings,
+};
+#[cfg(any(test, feature = "mock"))]
+pub use sources::MockSourceRepository;
+pub use sources::{NewSource, RateLimitState, SourceRepository, SourceStore};
