@@ -1,0 +1,67 @@
+//! Hand-written behaviour of the chat entities (kept out of the generated-style files).
+//!
+//! The seed's timestamps are nullable (`TIMESTAMP DEFAULT CURRENT_TIMESTAMP`), so the shared
+//! `timestamped!` macro (for `NOT NULL` columns) does not fit; these impls apply the same rules
+//! to `Option` columns: a timestamp left unset on insert gets [`crate::behavior::now`] (an
+//! explicit `Set(None)` stays NULL), and `document_chunk.updated_at` moves on every save unless
+//! the caller set it.
+
+use chrono::{DateTime, Utc};
+use sea_orm::ActiveValue;
+
+use super::{conversation, document_chunk, rate_limit};
+
+type OptionalTimestamp = ActiveValue<Option<DateTime<Utc>>>;
+
+/// On insert, fill an unset timestamp with `at`.
+fn stamp_on_insert(column: &mut OptionalTimestamp, at: DateTime<Utc>, insert: bool) {
+    if insert && column.is_not_set() {
+        *column = ActiveValue::Set(Some(at));
+    }
+}
+
+/// On every save, move the timestamp to `at` unless the caller set it.
+fn stamp_on_save(column: &mut OptionalTimestamp, at: DateTime<Utc>) {
+    if !matches!(column, ActiveValue::Set(_)) {
+        *column = ActiveValue::Set(Some(at));
+    }
+}
+
+#[sea_orm::prelude::async_trait::async_trait]
+impl sea_orm::ActiveModelBehavior for conversation::ActiveModel {
+    async fn before_save<C>(mut self, _db: &C, insert: bool) -> Result<Self, sea_orm::DbErr>
+    where
+        C: sea_orm::ConnectionTrait,
+    {
+        stamp_on_insert(&mut self.created_at, crate::behavior::now(), insert);
+        Ok(self)
+    }
+}
+
+#[sea_orm::prelude::async_trait::async_trait]
+impl sea_orm::ActiveModelBehavior for document_chunk::ActiveModel {
+    async fn before_save<C>(mut self, _db: &C, insert: bool) -> Result<Self, sea_orm::DbErr>
+    where
+        C: sea_orm::ConnectionTrait,
+    {
+        let at = crate::behavior::now();
+        stamp_on_insert(&mut self.created_at, at, insert);
+        stamp_on_save(&mut self.updated_at, at);
+        Ok(self)
+    }
+}
+
+#[sea_orm::prelude::async_trait::async_trait]
+impl sea_orm::ActiveModelBehavior for rate_limit::ActiveModel {
+    async fn before_save<C>(mut self, _db: &C, insert: bool) -> Result<Self, sea_orm::DbErr>
+    where
+        C: sea_orm::ConnectionTrait,
+    {
+        // The seed's model defaults both to "now" on insert; the counter and the window are
+        // then moved explicitly by the rate limiter, never implicitly on save.
+        let at = crate::behavior::now();
+        stamp_on_insert(&mut self.last_request, at, insert);
+        stamp_on_insert(&mut self.reset_time, at, insert);
+        Ok(self)
+    }
+}
