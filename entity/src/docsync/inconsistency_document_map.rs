@@ -1,0 +1,28 @@
+//! `inconsistency_document_map`: the documents each inconsistency affects.
+
+use sea_orm::entity::prelude::*;
+use serde::{Deserialize, Serialize};
+
+use crate::DbUuid;
+
+/// A row of `inconsistency_document_map`.
+#[sea_orm::model]
+#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel, Serialize, Deserialize)]
+#[sea_orm(table_name = "inconsistency_document_map")]
+pub struct Model {
+    #[sea_orm(primary_key, auto_increment = false)]
+    pub inconsistency_id: DbUuid,
+    #[sea_orm(primary_key, auto_increment = false)]
+    pub document_id: i32,
+    #[sea_orm(
+        belongs_to,
+        from = "inconsistency_id",
+        to = "id",
+        on_delete = "Cascade"
+    )]
+    #[serde(skip)]
+    pub inconsistency: BelongsTo<super::inconsistency_records::Entity>,
+    #[sea_orm(belongs_to, from = "document_id", to = "id", on_delete = "Cascade")]
+    #[serde(skip)]
+    pub document: BelongsTo<super::document_references::Entity>,
+}
