@@ -4,7 +4,9 @@
 //! `pg_advisory_xact_lock` on PostgreSQL, `BEGIN IMMEDIATE` (the single writer lock) on SQLite.
 //! A second `dal migrate` started meanwhile waits, then finds nothing left to do. Each migration
 //! still records itself in `seaql_migrations` and `schema_versions`; a failure rolls back the
-//! whole batch. `fresh` (drop everything, then `up`) is a development command and takes no lock.
+//! whole batch. `fresh` rolls every known migration back (children before parents, which SQLite
+//! needs for tables with two cascading parents), drops any table left over, then applies every
+//! migration, all in that same locked transaction.
 
 use anyhow::{Context, Result};
 use migration::{Migrator, MigratorTrait};
@@ -33,9 +35,6 @@ pub enum Action {
 /// # Errors
 /// The migration that failed; nothing of the batch is kept.
 pub async fn run(conn: &DatabaseConnection, action: Action) -> Result<()> {
-    if action == Action::Fresh {
-        return Migrator::fresh(conn).await.context("migrate fresh");
-    }
     let txn = repository::begin_write(conn)
         .await
         .context("begin migration transaction")?;
@@ -62,9 +61,49 @@ pub async fn run(conn: &DatabaseConnection, action: Action) -> Result<()> {
                 .context("migrate refresh (up)")?;
         }
         Action::Reset => Migrator::down(&txn, None).await.context("migrate reset")?,
-        Action::Fresh => unreachable!("handled above"),
+        Action::Fresh => {
+            Migrator::down(&txn, None)
+                .await
+                .context("migrate fresh (down)")?;
+            drop_leftover_tables(&txn)
+                .await
+                .context("migrate fresh (drop leftover tables)")?;
+            Migrator::up(&txn, None)
+                .await
+                .context("migrate fresh (up)")?;
+        }
     }
     txn.commit().await.context("commit migrations")?;
+    Ok(())
+}
+
+/// Drop every table but the migration ledger (tables no migration knows about).
+async fn drop_leftover_tables(txn: &sea_orm::DatabaseTransaction) -> Result<()> {
+    let backend = txn.get_database_backend();
+    let sql = match backend {
+        DbBackend::Sqlite => {
+            "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' AND name <> 'seaql_migrations'"
+        }
+        _ => {
+            "SELECT table_name::text AS name FROM information_schema.tables WHERE table_schema = current_schema() \
+             AND table_type = 'BASE TABLE' AND table_name <> 'seaql_migrations'"
+        }
+    };
+    for row in txn
+        .query_all_raw(Statement::from_string(backend, sql))
+        .await?
+    {
+        let name: String = row.try_get("", "name")?;
+        // The name comes from the catalogue, not from input; quoted as an identifier.
+        let quoted = format!("\"{}\"", name.replace('"', "\"\""));
+        let cascade = if backend == DbBackend::Postgres {
+            " CASCADE"
+        } else {
+            ""
+        };
+        txn.execute_unprepared(&format!("DROP TABLE IF EXISTS {quoted}{cascade}"))
+            .await?;
+    }
     Ok(())
 }
 

@@ -65,8 +65,10 @@ async fn up_down_up(db: &TestDb) {
     assert_eq!(after_one.len(), names().len() - 1);
     assert!(!after_one.iter().any(|r| Some(&r.0) == names().last()));
 
-    // All the way down: nothing but the migration ledger is left.
-    Migrator::reset(&db.conn).await.expect("reset");
+    // All the way down (what `dal migrate reset` does): nothing but the migration ledger is left.
+    Migrator::down(&db.conn, None)
+        .await
+        .expect("down everything");
     assert_eq!(tables(db).await, vec!["seaql_migrations".to_owned()]);
 
     // And up again, to the same schema.
