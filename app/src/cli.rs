@@ -9,7 +9,8 @@ use clap::{Parser, Subcommand};
 
 use crate::config::Config;
 use crate::migrate::{self, Action};
-use crate::{App, status};
+use crate::{App, maintenance, status};
+use repository::knowledge::{MappingStore, SearchCacheStore};
 
 /// Set up, inspect and maintain the data & caching layer.
 #[derive(Debug, Parser)]
@@ -44,9 +45,47 @@ pub enum Command {
         #[command(subcommand)]
         action: MigrateCommand,
     },
-    /// Backend, migration version, pool, and every table with its row count.
+    /// Backend, migration version, pool, cache, and every table with its row count.
     Status {
         /// Print JSON instead of a table.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Delete expired search-cache rows (once, or on a schedule until interrupted).
+    Cleanup {
+        /// Keep running every interval (`30s`, `15m`, `1h`, `1d`) until Ctrl-C.
+        #[arg(long, value_name = "INTERVAL", value_parser = crate::maintenance::parse_interval)]
+        every: Option<std::time::Duration>,
+        /// Rows deleted per statement (each its own short transaction).
+        #[arg(long, value_name = "ROWS")]
+        chunk_size: Option<u64>,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Run the benchmark workload of BENCHMARK.md through the layer's public API, on a fresh
+    /// SQLite file in a temporary directory unless `--database-url` names a database (PostgreSQL
+    /// is rebuilt by migrations first). `DATABASE_URL` is deliberately not read.
+    Bench {
+        /// `redis://…`, `memory` or `none` (default: local Redis when reachable, else memory).
+        #[arg(long, value_name = "URL")]
+        cache_url: Option<String>,
+        /// Rows of content_metadata.
+        #[arg(long, default_value_t = 100_000)]
+        rows: u64,
+        /// Only these ops (comma-separated; insert_bulk always runs).
+        #[arg(long, value_delimiter = ',')]
+        ops: Option<Vec<String>>,
+        /// Multiply every op count.
+        #[arg(long, default_value_t = 1.0)]
+        scale: f64,
+        /// One JSON object per op on stdout.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Load the reference technology mappings (idempotent).
+    Seed {
+        /// Print JSON.
         #[arg(long)]
         json: bool,
     },
@@ -87,6 +126,25 @@ pub async fn run(
     env: Option<&HashMap<String, String>>,
     out: &mut dyn Write,
 ) -> Result<()> {
+    if let Command::Bench {
+        cache_url,
+        rows,
+        ops,
+        scale,
+        json,
+    } = cli.command
+    {
+        let options = crate::bench::BenchOptions {
+            database_url: cli.database_url,
+            cache_url,
+            rows,
+            ops,
+            scale,
+            json,
+        };
+        crate::bench::run(options, out).await?;
+        return Ok(());
+    }
     let mut config = match env {
         Some(env) => Config::from_sources(dir, env, cli.config.as_deref())?,
         None => Config::load(dir, cli.config.as_deref())?,
@@ -104,7 +162,60 @@ pub async fn run(
             crate::create_database_if_missing(&config).await?;
             let app = App::connect(config).await?;
             migrate::run(&app.conn, Action::Up(None)).await?;
+            let seeded = maintenance::seed(&MappingStore::new(app.conn.clone())).await?;
+            tracing::info!(
+                seed.inserted = seeded.inserted,
+                seed.updated = seeded.updated,
+                "reference data loaded"
+            );
             report(&app, json, out).await?;
+            app.close().await
+        }
+        Command::Seed { json } => {
+            let app = App::connect(config).await?;
+            let seeded = maintenance::seed(&MappingStore::new(app.conn.clone())).await?;
+            if json {
+                writeln!(out, "{}", serde_json::to_string(&seeded)?)?;
+            } else {
+                writeln!(
+                    out,
+                    "technology_mappings: {} inserted, {} updated, {} unchanged",
+                    seeded.inserted, seeded.updated, seeded.unchanged
+                )?;
+            }
+            app.close().await
+        }
+        Command::Cleanup {
+            every,
+            chunk_size,
+            json,
+        } => {
+            let app = App::connect(config).await?;
+            let store = SearchCacheStore::new(app.conn.clone());
+            let store = &store;
+            let job = move || maintenance::cleanup(store, chunk_size);
+            let mut print = |summary: maintenance::CleanupSummary| {
+                let r = summary.search_cache;
+                let line = if json {
+                    serde_json::to_string(&summary).unwrap_or_default()
+                } else {
+                    format!(
+                        "search_cache: {} expired rows deleted in {} ms",
+                        r.deleted, r.duration_ms
+                    )
+                };
+                // A closed stdout must not stop the schedule.
+                let _ = writeln!(out, "{line}").and_then(|()| out.flush());
+            };
+            match every {
+                None => print(job().await?),
+                Some(interval) => {
+                    let stop = async {
+                        let _ = tokio::signal::ctrl_c().await;
+                    };
+                    maintenance::run_every(interval, stop, job, print).await;
+                }
+            }
             app.close().await
         }
         Command::Migrate { action } => {
@@ -143,6 +254,7 @@ pub async fn run(
             report(&app, json, out).await?;
             app.close().await
         }
+        Command::Bench { .. } => unreachable!("handled before configuration is loaded"),
     }
 }
 

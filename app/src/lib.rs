@@ -1,7 +1,9 @@
 #![doc = include_str!("../README.md")]
 
+pub mod bench;
 pub mod cli;
 pub mod config;
+pub mod maintenance;
 pub mod migrate;
 pub mod status;
 

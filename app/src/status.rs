@@ -84,7 +84,11 @@ pub struct TableCount {
 ///
 /// # Errors
 /// Any database error.
-pub async fn gather(conn: &DatabaseConnection, config: &repository::DbConfig, cache: &cache::CacheManager) -> Result<Status> {
+pub async fn gather(
+    conn: &DatabaseConnection,
+    config: &repository::DbConfig,
+    cache: &cache::CacheManager,
+) -> Result<Status> {
     let backend = conn.get_database_backend();
     let migrations = migrate::states(conn).await?;
     let applied = migrations.iter().filter(|m| m.applied).count();
@@ -194,9 +198,16 @@ impl Status {
             "cache     {} {} ({}, round trip {:.3} ms{})",
             c.backend,
             c.target,
-            if c.reachable { "reachable" } else { "UNREACHABLE" },
+            if c.reachable {
+                "reachable"
+            } else {
+                "UNREACHABLE"
+            },
             c.round_trip_ms,
-            c.error.as_deref().map(|e| format!(": {e}")).unwrap_or_default()
+            c.error
+                .as_deref()
+                .map(|e| format!(": {e}"))
+                .unwrap_or_default()
         );
         let width = self.tables.iter().map(|t| t.table.len()).max().unwrap_or(0);
         let _ = writeln!(out, "tables    {}", self.tables.len());

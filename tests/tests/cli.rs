@@ -46,7 +46,10 @@ async fn init_in_an_empty_directory_with_no_configuration() {
     )
     .expect("json");
     assert_eq!(json["database"]["backend"], "sqlite");
-    assert_eq!(json["cache"]["backend"], "memory", "no REDIS_URL: the in-process cache");
+    assert_eq!(
+        json["cache"]["backend"], "memory",
+        "no REDIS_URL: the in-process cache"
+    );
     assert_eq!(json["cache"]["reachable"], true);
     assert_eq!(json["database"]["pending"], 0);
     let tables = json["tables"].as_array().expect("tables");
@@ -100,22 +103,87 @@ async fn init_creates_a_missing_postgres_database() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn status_reports_redis_and_an_unreachable_one() {
-    let Some(redis) = tests::redis_url() else { return };
+    let Some(redis) = tests::redis_url() else {
+        return;
+    };
     let dir = tempfile::tempdir().expect("dir");
     let mut env = HashMap::from([("REDIS_URL".to_owned(), redis)]);
     dal(dir.path(), &env, &["init"]).await.expect("init");
-    let json: serde_json::Value =
-        serde_json::from_str(&dal(dir.path(), &env, &["status", "--json"]).await.expect("status")).expect("json");
+    let json: serde_json::Value = serde_json::from_str(
+        &dal(dir.path(), &env, &["status", "--json"])
+            .await
+            .expect("status"),
+    )
+    .expect("json");
     assert_eq!(json["cache"]["backend"], "redis");
     assert_eq!(json["cache"]["reachable"], true);
 
     // Redis down (a closed port): status still answers, from the database, and says so.
     env.insert("REDIS_URL".to_owned(), "redis://127.0.0.1:1/0".to_owned());
-    let json: serde_json::Value =
-        serde_json::from_str(&dal(dir.path(), &env, &["status", "--json"]).await.expect("status with Redis down"))
-            .expect("json");
+    let json: serde_json::Value = serde_json::from_str(
+        &dal(dir.path(), &env, &["status", "--json"])
+            .await
+            .expect("status with Redis down"),
+    )
+    .expect("json");
     assert_eq!(json["cache"]["reachable"], false);
     assert_eq!(json["database"]["pending"], 0);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn seed_is_idempotent_and_cleanup_reports_what_it_removed() {
+    let dir = tempfile::tempdir().expect("dir");
+    let env = HashMap::new();
+    dal(dir.path(), &env, &["init"])
+        .await
+        .expect("init seeds the reference data");
+    let again: serde_json::Value = serde_json::from_str(
+        dal(dir.path(), &env, &["seed", "--json"])
+            .await
+            .expect("seed")
+            .trim(),
+    )
+    .expect("json");
+    assert_eq!(again["inserted"], 0, "{again}");
+    assert_eq!(again["updated"], 0, "{again}");
+    assert!(
+        again["unchanged"].as_u64().is_some_and(|n| n >= 12),
+        "{again}"
+    );
+
+    // Two expired rows and one live one, written through the repository.
+    let url = format!("sqlite://{}", dir.path().join("data/dal.sqlite3").display());
+    let manager = repository::DatabaseManager::connect_with(repository::DbConfig::new(url))
+        .await
+        .expect("connect");
+    let store =
+        repository::knowledge::SearchCacheStore::new(manager.connection().await.expect("conn"));
+    for (i, ttl_secs) in [1u64, 1, 3600].into_iter().enumerate() {
+        let entry = repository::knowledge::NewSearchCache::new(
+            format!("{i:064x}"),
+            format!("query {i}"),
+            serde_json::json!({"results": []}),
+        )
+        .with_ttl(std::time::Duration::from_secs(ttl_secs));
+        repository::knowledge::SearchCacheRepository::put(&store, entry)
+            .await
+            .expect("put");
+    }
+    manager.disconnect().await.expect("disconnect");
+    tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+
+    let report: serde_json::Value = serde_json::from_str(
+        dal(dir.path(), &env, &["cleanup", "--json"])
+            .await
+            .expect("cleanup")
+            .trim(),
+    )
+    .expect("json");
+    assert_eq!(report["search_cache"]["deleted"], 2, "{report}");
+    let text = dal(dir.path(), &env, &["cleanup"])
+        .await
+        .expect("cleanup again");
+    assert!(text.contains("0 expired rows deleted"), "{text}");
 }
 
 #[tokio::test]
