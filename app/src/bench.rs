@@ -546,7 +546,7 @@ async fn txn_feedback(b: &mut Bench, out: &mut dyn Write) -> Result<()> {
 }
 
 async fn cleanup_expired(b: &mut Bench, out: &mut dyn Write) -> Result<()> {
-    let total = 100_000u64;
+    let total = b.count(100_000);
     let repo = SearchCacheStore::new(b.conn.clone());
     // Untimed: 100,000 rows, every even one expired by the time the cleanup runs (a 1 s TTL and
     // a wait: the public API only writes entries that are valid when written).

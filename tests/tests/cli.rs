@@ -195,3 +195,61 @@ async fn bad_configuration_is_reported_clearly() {
         .expect_err("unsupported scheme");
     assert!(format!("{err:#}").contains("DATABASE_URL"), "{err:#}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bench_emits_every_op_as_json() {
+    let dir = tempfile::tempdir().expect("dir");
+    let out = dal(
+        dir.path(),
+        &HashMap::new(),
+        &[
+            "bench",
+            "--json",
+            "--scale",
+            "0.01",
+            "--rows",
+            "2000",
+            "--cache-url",
+            "memory",
+        ],
+    )
+    .await
+    .expect("dal bench");
+    let lines: Vec<serde_json::Value> = out
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("every stdout line is JSON"))
+        .collect();
+    let ops: Vec<&str> = lines.iter().filter_map(|l| l["op"].as_str()).collect();
+    let mut expected: Vec<&str> = app::bench::OPS.to_vec();
+    expected.push("peak_rss");
+    assert_eq!(ops, expected, "every op, in order, then peak_rss");
+    for line in &lines[..lines.len() - 1] {
+        let op = line["op"].as_str().unwrap_or_default();
+        assert!(line["n"].as_u64().is_some_and(|n| n > 0), "{line}");
+        assert!(line["secs"].as_f64().is_some_and(|s| s > 0.0), "{line}");
+        assert!(
+            line["ops_per_sec"].as_f64().is_some_and(|r| r > 0.0),
+            "{line}"
+        );
+        let timed = !matches!(op, "insert_bulk" | "cleanup_expired");
+        assert_eq!(line.get("p50_us").is_some(), timed, "{line}");
+        if timed {
+            let (p50, p99) = (
+                line["p50_us"].as_f64().unwrap_or(-1.0),
+                line["p99_us"].as_f64().unwrap_or(-1.0),
+            );
+            assert!(p50 > 0.0 && p99 >= p50, "{line}");
+        }
+    }
+    assert_eq!(lines[0]["n"], 2000, "insert_bulk inserts every row");
+    assert_eq!(
+        lines[5]["n"], 500,
+        "cleanup_expired deletes the expired half of 1,000 rows"
+    );
+    assert!(
+        lines
+            .last()
+            .and_then(|l| l["peak_rss_mb"].as_f64())
+            .is_some_and(|mb| mb > 0.0)
+    );
+}
