@@ -35,6 +35,25 @@ pub fn stamp_created_updated(
     }
 }
 
+/// For a nullable timestamp: on insert, fill it with `at` when the caller left it unset (an
+/// explicit `Set(None)` stays NULL).
+pub fn stamp_nullable_on_insert(
+    column: &mut ActiveValue<Option<DateTime<Utc>>>,
+    at: DateTime<Utc>,
+    insert: bool,
+) {
+    if insert && column.is_not_set() {
+        *column = ActiveValue::Set(Some(at));
+    }
+}
+
+/// For a nullable timestamp: on every save, move it to `at` unless the caller set it.
+pub fn stamp_nullable_on_save(column: &mut ActiveValue<Option<DateTime<Utc>>>, at: DateTime<Utc>) {
+    if !matches!(column, ActiveValue::Set(_)) {
+        *column = ActiveValue::Set(Some(at));
+    }
+}
+
 /// Implement [`sea_orm::ActiveModelBehavior`] for entities whose only behaviour is timestamps.
 ///
 /// `created: [a::ActiveModel => created_at]` stamps creation only;

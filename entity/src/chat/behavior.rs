@@ -6,26 +6,11 @@
 //! explicit `Set(None)` stays NULL), and `document_chunk.updated_at` moves on every save unless
 //! the caller set it.
 
-use chrono::{DateTime, Utc};
-use sea_orm::ActiveValue;
-
 use super::{conversation, document_chunk, rate_limit};
 
-type OptionalTimestamp = ActiveValue<Option<DateTime<Utc>>>;
-
-/// On insert, fill an unset timestamp with `at`.
-fn stamp_on_insert(column: &mut OptionalTimestamp, at: DateTime<Utc>, insert: bool) {
-    if insert && column.is_not_set() {
-        *column = ActiveValue::Set(Some(at));
-    }
-}
-
-/// On every save, move the timestamp to `at` unless the caller set it.
-fn stamp_on_save(column: &mut OptionalTimestamp, at: DateTime<Utc>) {
-    if !matches!(column, ActiveValue::Set(_)) {
-        *column = ActiveValue::Set(Some(at));
-    }
-}
+use crate::behavior::{
+    stamp_nullable_on_insert as stamp_on_insert, stamp_nullable_on_save as stamp_on_save,
+};
 
 #[sea_orm::prelude::async_trait::async_trait]
 impl sea_orm::ActiveModelBehavior for conversation::ActiveModel {
