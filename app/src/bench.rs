@@ -283,10 +283,6 @@ impl Bench {
         bar
     }
 
-    fn key(&self, i: u64) -> u64 {
-        self.keys[(i as usize) % self.keys.len()]
-    }
-
     fn push(&mut self, r: OpReport, out: &mut dyn Write) -> Result<()> {
         if self.opts.json {
             serde_json::to_writer(&mut *out, &r)?;
