@@ -174,10 +174,10 @@ async fn describe_sqlite(conn: &DatabaseConnection) -> Schema {
                 .collect::<Vec<_>>()
                 .join(", ");
             let wanted = format!("\" FOREIGN KEY ({quoted})");
-            if let Some(end) = sql.find(&wanted) {
-                if let Some(start) = sql[..end].rfind("CONSTRAINT \"") {
-                    fk.name = Some(sql[start + "CONSTRAINT \"".len()..end].to_owned());
-                }
+            if let Some(end) = sql.find(&wanted)
+                && let Some(start) = sql[..end].rfind("CONSTRAINT \"")
+            {
+                fk.name = Some(sql[start + "CONSTRAINT \"".len()..end].to_owned());
             }
             table.foreign_keys.push(fk);
         }

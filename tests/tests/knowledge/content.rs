@@ -85,7 +85,8 @@ async fn concurrent_ingest_of_one_document_creates_one_row(db: &TestDb) {
 
 async fn validation_names_field_rule_and_value(db: &TestDb) {
     let repo = store(db);
-    let cases: Vec<(&str, Box<dyn Fn(&mut repository::knowledge::NewContent)>)> = vec![
+    type Breaker = Box<dyn Fn(&mut repository::knowledge::NewContent)>;
+    let cases: Vec<(&str, Breaker)> = vec![
         ("content_id", Box::new(|d| d.content_id = " ".into())),
         ("title", Box::new(|d| d.title = String::new())),
         (
