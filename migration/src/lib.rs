@@ -10,6 +10,7 @@ mod m20261123_000020_create_chat_tables;
 mod m20261123_000030_create_docsync_tables;
 mod m20261123_000040_create_assistant_tables;
 mod m20261123_000050_create_platform_tables;
+mod m20261124_000010_create_content_query_index;
 
 /// Every migration of the workspace, oldest first.
 pub struct Migrator;
@@ -24,6 +25,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261123_000030_create_docsync_tables::Migration),
             Box::new(m20261123_000040_create_assistant_tables::Migration),
             Box::new(m20261123_000050_create_platform_tables::Migration),
+            Box::new(m20261124_000010_create_content_query_index::Migration),
         ]
     }
 }

@@ -4,7 +4,7 @@ use entity::knowledge::sea_orm_active_enums::ProcessingStatus;
 use repository::knowledge::content::transition_allowed;
 use repository::knowledge::{ContentFilter, ContentOrder, ContentRepository, ContentStore};
 use repository::{Error, Page};
-use sea_orm::{DatabaseExecutor, TransactionTrait};
+use sea_orm::{ConnectionTrait, DatabaseExecutor, TransactionTrait};
 use tests::{TestDb, db_tests};
 
 use super::doc;
@@ -420,7 +420,92 @@ async fn bulk_create_is_all_or_nothing_and_chunked(db: &TestDb) {
     }
 }
 
+/// The quality-ordered listing of one technology (the hot query of `dal bench`) is served in
+/// order by `idx_content_metadata_technology_quality`, so its cost does not grow with the table.
+async fn quality_listing_reads_the_composite_index(db: &TestDb) {
+    let repo = store(db);
+    let techs = ["rust", "go", "python", "react"];
+    let docs: Vec<_> = (0..2000u32)
+        .map(|i| {
+            doc(
+                i,
+                techs[i as usize % 4],
+                f64::from((i * 7919) % 1001) / 1000.0,
+            )
+        })
+        .collect();
+    repo.create_many(docs).await.expect("bulk");
+    db.manager.analyze().await.expect("analyze");
+
+    let page = repo
+        .list(
+            ContentFilter {
+                technology: Some("go".to_owned()),
+                min_quality: Some(0.5),
+                ..ContentFilter::default()
+            },
+            ContentOrder::QualityDesc,
+            Page::first(20),
+        )
+        .await
+        .expect("list");
+    assert_eq!(page.len(), 20);
+    assert!(
+        page.iter()
+            .all(|m| m.technology == "go" && m.quality_score >= 0.5)
+    );
+    assert!(
+        page.windows(2)
+            .all(|w| (w[0].quality_score, &w[1].content_id)
+                >= (w[1].quality_score, &w[0].content_id)),
+        "best first, ties by content_id"
+    );
+
+    let select = "SELECT * FROM content_metadata WHERE technology = 'go' AND quality_score >= 0.5 \
+                  ORDER BY quality_score DESC, content_id ASC LIMIT 20";
+    let plan: Vec<String> = match db.backend {
+        tests::Backend::Sqlite => db
+            .conn
+            .query_all_raw(sea_orm::Statement::from_string(
+                sea_orm::DbBackend::Sqlite,
+                format!("EXPLAIN QUERY PLAN {select}"),
+            ))
+            .await
+            .expect("plan")
+            .iter()
+            .map(|r| r.try_get_by::<String, _>("detail").expect("detail"))
+            .collect(),
+        tests::Backend::Postgres => db
+            .conn
+            .query_all_raw(sea_orm::Statement::from_string(
+                sea_orm::DbBackend::Postgres,
+                "SELECT indexdef FROM pg_indexes \
+                 WHERE indexname = 'idx_content_metadata_technology_quality'",
+            ))
+            .await
+            .expect("indexdef")
+            .iter()
+            .map(|r| r.try_get_by::<String, _>("indexdef").expect("indexdef"))
+            .collect(),
+    };
+    let plan = plan.join(" | ");
+    match db.backend {
+        tests::Backend::Sqlite => {
+            assert!(
+                plan.contains("idx_content_metadata_technology_quality"),
+                "{plan}"
+            );
+            assert!(!plan.contains("TEMP B-TREE"), "no sort step: {plan}");
+        }
+        tests::Backend::Postgres => assert!(
+            plan.contains("(technology, quality_score DESC, content_id)"),
+            "{plan}"
+        ),
+    }
+}
+
 db_tests!(
+    quality_listing_reads_the_composite_index,
     bulk_create_is_all_or_nothing_and_chunked,
     stores_processed_documents_in_one_transaction,
     create_get_and_dedup,

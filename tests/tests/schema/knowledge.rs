@@ -70,6 +70,11 @@ pub fn spec() -> Vec<TableSpec> {
             .index(
                 "idx_content_metadata_last_accessed_at",
                 &["last_accessed_at"],
+            )
+            // Beyond the seed: the quality-ordered listing's index (m20261124_000010).
+            .index(
+                "idx_content_metadata_technology_quality",
+                &["technology", "quality_score", "content_id"],
             ),
         TableSpec::new("feedback_events")
             .not_null(&["event_id", "content_id", "feedback_type", "created_at"])
