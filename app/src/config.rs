@@ -47,6 +47,8 @@ pub struct DatabaseSection {
     pub max_lifetime_secs: Option<u64>,
     /// SQLite: milliseconds a writer waits on a locked database.
     pub busy_timeout_ms: Option<u64>,
+    /// SQLite: WAL pages after which a commit checkpoints.
+    pub wal_autocheckpoint_pages: Option<u64>,
     /// PostgreSQL: seconds before a statement is cancelled.
     pub statement_timeout_secs: Option<u64>,
 }
@@ -174,6 +176,10 @@ impl Config {
             ("DAL_DB_MAX_LIFETIME_SECS", &mut database.max_lifetime_secs),
             ("DAL_DB_BUSY_TIMEOUT_MS", &mut database.busy_timeout_ms),
             (
+                "DAL_DB_WAL_AUTOCHECKPOINT_PAGES",
+                &mut database.wal_autocheckpoint_pages,
+            ),
+            (
                 "DAL_DB_STATEMENT_TIMEOUT_SECS",
                 &mut database.statement_timeout_secs,
             ),
@@ -181,6 +187,12 @@ impl Config {
             if let Some(n) = num(name)? {
                 *slot = Some(n);
             }
+        }
+        if database
+            .wal_autocheckpoint_pages
+            .is_some_and(|n| u32::try_from(n).is_err())
+        {
+            bail!("database wal_autocheckpoint_pages is too large");
         }
         if database.max_connections == Some(0) {
             bail!("database max_connections must be at least 1");
@@ -230,6 +242,12 @@ impl Config {
         if let Some(ms) = d.busy_timeout_ms {
             db.busy_timeout = Duration::from_millis(ms);
         }
+        if let Some(pages) = d
+            .wal_autocheckpoint_pages
+            .and_then(|n| u32::try_from(n).ok())
+        {
+            db.wal_autocheckpoint_pages = pages;
+        }
         db.statement_timeout = d.statement_timeout_secs.map(Duration::from_secs);
         db
     }
@@ -274,6 +292,14 @@ mod tests {
         assert_eq!(config.database_url, "postgres://env:pw@db/y");
         assert!(config.redis_url.is_none());
         assert_eq!(config.db_config().max_connections, Some(3));
+        assert_eq!(config.db_config().wal_autocheckpoint_pages, 10_000);
+        let tuned = Config::from_sources(
+            dir.path(),
+            &env(&[("DAL_DB_WAL_AUTOCHECKPOINT_PAGES", "2000")]),
+            None,
+        )
+        .expect("config");
+        assert_eq!(tuned.db_config().wal_autocheckpoint_pages, 2_000);
         assert!(
             !format!("{config:?}").contains("pw@"),
             "Debug redacts the password"

@@ -6,6 +6,7 @@ pub mod error;
 pub mod knowledge;
 pub mod manager;
 pub mod page;
+mod sqlite_tuning;
 pub mod validate;
 
 pub use config::{DbConfig, redact_url};

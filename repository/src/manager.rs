@@ -98,6 +98,9 @@ impl DatabaseManager {
         {
             create_private_file(&path)?;
         }
+        if backend == DbBackend::Sqlite {
+            crate::sqlite_tuning::configure();
+        }
         let started = Instant::now();
         let conn = Database::connect(connect_options(&self.config, backend)).await?;
         tracing::info!(
@@ -326,6 +329,7 @@ fn connect_options(config: &DbConfig, backend: DbBackend) -> ConnectOptions {
         options.statement_timeout(timeout);
     }
     let busy_timeout = config.busy_timeout;
+    let wal_autocheckpoint = config.wal_autocheckpoint_pages;
     options.map_sqlx_sqlite_opts(move |opts| {
         opts.journal_mode(SqliteJournalMode::Wal)
             .synchronous(SqliteSynchronous::Normal)
@@ -333,6 +337,7 @@ fn connect_options(config: &DbConfig, backend: DbBackend) -> ConnectOptions {
             .busy_timeout(busy_timeout)
             .create_if_missing(true)
             .pragma("journal_size_limit", "67108864")
+            .pragma("wal_autocheckpoint", wal_autocheckpoint.to_string())
     });
     options
 }

@@ -240,6 +240,7 @@ async fn sqlite_settings_hold_on_every_pooled_connection() {
         assert_eq!(pragma(txn, "foreign_keys").await, "1");
         assert_eq!(pragma(txn, "synchronous").await, "1", "NORMAL");
         assert_eq!(pragma(txn, "busy_timeout").await, "5000");
+        assert_eq!(pragma(txn, "wal_autocheckpoint").await, "10000");
     }
     assert!(
         db.conn.get_sqlite_connection_pool().size() >= 4,
