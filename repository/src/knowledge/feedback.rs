@@ -13,14 +13,16 @@ use async_trait::async_trait;
 use entity::behavior::now;
 use entity::knowledge::sea_orm_active_enums::{FeedbackType, SignalType};
 use entity::knowledge::{content_metadata, feedback_events, usage_signals};
-use sea_orm::sea_query::{Expr, ExprTrait};
+use sea_orm::sea_query::{CommonTableExpression, Expr, ExprTrait, WithClause};
 use sea_orm::{
-    ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, FromQueryResult, Iterable,
-    QueryFilter, QueryOrder, QuerySelect, TransactionSession, TransactionTrait,
+    ActiveValue::Set, ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, FromQueryResult,
+    Iterable, QueryFilter, QueryOrder, QuerySelect, QueryTrait, TransactionSession,
+    TransactionTrait,
 };
 use serde::{Deserialize, Serialize};
 use tracing::instrument;
 
+use crate::bulk::statement_batch;
 use crate::error::{Error, Result};
 use crate::manager::begin_write;
 use crate::page::Page;
@@ -173,6 +175,10 @@ impl NewFeedback {
             created_at: now(),
         }
     }
+}
+
+fn missing_content(content_id: &str) -> Error {
+    Error::Conflict(format!("content {content_id:?} does not exist"))
 }
 
 fn feedback_row(m: &feedback_events::Model) -> feedback_events::ActiveModel {
@@ -380,7 +386,9 @@ pub trait FeedbackRepository: Send + Sync {
     async fn record_signal(&self, signal: NewSignal) -> Result<usage_signals::Model>;
 
     /// In one transaction: record the feedback event and the usage signal, and count one access
-    /// to the document (`access_count + 1`, `last_accessed_at = now`). Three statements, no reads.
+    /// to the document (`access_count + 1`, `last_accessed_at = now`). No reads, one round trip:
+    /// on PostgreSQL a single statement (the inserts as data-modifying CTEs of the update), on
+    /// SQLite the three statements in one call inside a `BEGIN IMMEDIATE` transaction.
     ///
     /// # Errors
     /// [`Error::Validation`] for bad input or when the two name different documents;
@@ -483,16 +491,9 @@ where
         }
         let feedback = feedback.into_model();
         let signal = signal.into_model();
-        let txn = begin_write(&self.db).await?;
-        // The inserts fail on the foreign key when the document is missing (Conflict); the
-        // update comes last so the content row's lock is held for the shortest time.
-        feedback_events::Entity::insert(feedback_row(&feedback))
-            .exec_without_returning(&txn)
-            .await?;
-        usage_signals::Entity::insert(signal_row(&signal))
-            .exec_without_returning(&txn)
-            .await?;
-        let updated = content_metadata::Entity::update_many()
+        let insert_feedback = feedback_events::Entity::insert(feedback_row(&feedback));
+        let insert_signal = usage_signals::Entity::insert(signal_row(&signal));
+        let count_access = content_metadata::Entity::update_many()
             .col_expr(
                 content_metadata::Column::AccessCount,
                 Expr::col(content_metadata::Column::AccessCount).add(1),
@@ -501,16 +502,52 @@ where
                 content_metadata::Column::LastAccessedAt,
                 Expr::value(Some(feedback.created_at)),
             )
-            .filter(content_metadata::Column::ContentId.eq(feedback.content_id.as_str()))
-            .exec(&txn)
-            .await?;
-        if updated.rows_affected == 0 {
-            return Err(Error::Conflict(format!(
-                "content {:?} does not exist",
-                feedback.content_id
-            )));
+            .filter(content_metadata::Column::ContentId.eq(feedback.content_id.as_str()));
+        let backend = self.db.get_database_backend();
+        // The inserts fail on the foreign key when the document is missing (Conflict).
+        let updated = if backend == DbBackend::Postgres {
+            // One statement, so one round trip and its own transaction: the inserts as
+            // data-modifying CTEs of the update (`WITH … AS (INSERT …), … AS (INSERT …) UPDATE …`),
+            // all under one snapshot, all or nothing.
+            let ctes = WithClause::new()
+                .cte(
+                    CommonTableExpression::new()
+                        .query(insert_feedback.into_query())
+                        .table_name("new_feedback")
+                        .to_owned(),
+                )
+                .cte(
+                    CommonTableExpression::new()
+                        .query(insert_signal.into_query())
+                        .table_name("new_signal")
+                        .to_owned(),
+                )
+                .to_owned();
+            self.db
+                .execute(&count_access.into_query().with(ctes))
+                .await?
+                .rows_affected()
+        } else {
+            // SQLite: one write transaction, its three statements in one call. Every call is a
+            // hand-off to the connection's worker thread, made while the transaction holds the
+            // database's write lock; each insert writes its one row, the rest is the update's.
+            let batch = statement_batch(&[
+                insert_feedback.build(backend),
+                insert_signal.build(backend),
+                count_access.build(backend),
+            ]);
+            let txn = begin_write(&self.db).await?;
+            let affected = txn.execute_raw(batch).await?.rows_affected();
+            if affected < 3 {
+                // Dropping the transaction rolls the inserts back.
+                return Err(missing_content(&feedback.content_id));
+            }
+            txn.commit().await?;
+            affected - 2
+        };
+        if updated == 0 {
+            return Err(missing_content(&feedback.content_id));
         }
-        txn.commit().await?;
         Ok(Interaction { feedback, signal })
     }
 
