@@ -545,23 +545,29 @@ async fn cleanup_expired(b: &mut Bench, out: &mut dyn Write) -> Result<()> {
     let total = b.count(100_000);
     let repo = SearchCacheStore::new(b.conn.clone());
     // Untimed: 100,000 rows, every even one expired by the time the cleanup runs (a 1 s TTL and
-    // a wait: the public API only writes entries that are valid when written).
-    let rows: Vec<NewSearchCache> = (0..total)
-        .map(|i| {
-            let ttl = if i % 2 == 0 {
-                Duration::from_secs(1)
-            } else {
-                Duration::from_secs(3600)
-            };
-            NewSearchCache::new(
-                sha256_hex(&format!("q{i}")),
-                format!("query {i}"),
-                serde_json::json!([]),
-            )
-            .with_ttl(ttl)
-        })
-        .collect();
-    repo.put_many(rows).await?;
+    // a wait: the public API only writes entries that are valid when written), 1,000 per
+    // transaction, so that they never sit in memory all at once.
+    let mut i = 0;
+    while i < total {
+        let end = (i + 1000).min(total);
+        let rows: Vec<NewSearchCache> = (i..end)
+            .map(|i| {
+                let ttl = if i % 2 == 0 {
+                    Duration::from_secs(1)
+                } else {
+                    Duration::from_secs(3600)
+                };
+                NewSearchCache::new(
+                    sha256_hex(&format!("q{i}")),
+                    format!("query {i}"),
+                    serde_json::json!([]),
+                )
+                .with_ttl(ttl)
+            })
+            .collect();
+        repo.put_many(rows).await?;
+        i = end;
+    }
     tokio::time::sleep(Duration::from_millis(1100)).await;
     let bar = b.bar("cleanup_expired", total / 2);
     let started = Instant::now();
