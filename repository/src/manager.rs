@@ -40,7 +40,8 @@ impl Query {
 ///
 /// Repositories take the [`DatabaseConnection`] it hands out (or a transaction begun on it).
 /// SQLite connections are opened in WAL mode with `synchronous=NORMAL`, foreign keys on and a busy
-/// timeout, each of them, and the database file is created readable by its owner only.
+/// timeout (its waits short sleeps that grow from 25 µs, not SQLite's 1–100 ms), each of them, and
+/// the database file is created readable by its owner only.
 pub struct DatabaseManager {
     config: DbConfig,
     conn: RwLock<Option<DatabaseConnection>>,
@@ -338,6 +339,15 @@ fn connect_options(config: &DbConfig, backend: DbBackend) -> ConnectOptions {
             .create_if_missing(true)
             .pragma("journal_size_limit", "67108864")
             .pragma("wal_autocheckpoint", wal_autocheckpoint.to_string())
+    });
+    // Short sleeps while another writer holds the lock (see sqlite_tuning::busy_handler).
+    options.map_sqlx_sqlite_pool_opts(move |pool| {
+        pool.after_connect(move |conn, _meta| {
+            Box::pin(crate::sqlite_tuning::install_busy_handler(
+                conn,
+                busy_timeout,
+            ))
+        })
     });
     options
 }

@@ -239,7 +239,8 @@ async fn sqlite_settings_hold_on_every_pooled_connection() {
         assert_eq!(pragma(txn, "journal_mode").await, "wal");
         assert_eq!(pragma(txn, "foreign_keys").await, "1");
         assert_eq!(pragma(txn, "synchronous").await, "1", "NORMAL");
-        assert_eq!(pragma(txn, "busy_timeout").await, "5000");
+        // Not `PRAGMA busy_timeout`: the layer's own busy handler replaces SQLite's (it reads 0);
+        // the timeout itself is tested by `a_blocked_sqlite_writer_waits_the_busy_timeout`.
         assert_eq!(pragma(txn, "wal_autocheckpoint").await, "10000");
     }
     assert!(
@@ -293,6 +294,56 @@ async fn concurrent_sqlite_writers_queue_instead_of_failing() {
         task.await.expect("join").expect("every writer commits");
     }
     assert_eq!(db.count("content_metadata").await, 16);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_blocked_sqlite_writer_waits_the_busy_timeout() {
+    let dir = tempfile::tempdir().expect("dir");
+    let mut config = DbConfig::new(format!(
+        "sqlite://{}",
+        dir.path().join("busy.sqlite3").display()
+    ));
+    config.busy_timeout = std::time::Duration::from_millis(400);
+    let manager = DatabaseManager::connect_with(config)
+        .await
+        .expect("connect");
+    let conn = manager.connection().await.expect("conn");
+    conn.execute_unprepared("CREATE TABLE t (n INTEGER)")
+        .await
+        .expect("create");
+    let insert = || {
+        let conn = conn.clone();
+        async move {
+            let started = std::time::Instant::now();
+            let result = conn.execute_unprepared("INSERT INTO t VALUES (1)").await;
+            (result, started.elapsed())
+        }
+    };
+
+    // Held for longer than the timeout: the writer gives up after about the timeout.
+    let holder = repository::begin_write(&conn).await.expect("hold the lock");
+    let (result, waited) = insert().await;
+    assert!(
+        result.is_err(),
+        "a writer cannot get in while the lock is held"
+    );
+    assert!(
+        waited >= std::time::Duration::from_millis(380)
+            && waited < std::time::Duration::from_secs(3),
+        "gave up after {waited:?}, the timeout is 400 ms"
+    );
+
+    // Released after 30 ms: the writer gets in soon after, not a whole timeout later.
+    let waiter = tokio::spawn(insert());
+    tokio::time::sleep(std::time::Duration::from_millis(30)).await;
+    holder.rollback().await.expect("release");
+    let (result, waited) = waiter.await.expect("join");
+    result.expect("the writer gets in once the lock is free");
+    assert!(
+        waited < std::time::Duration::from_millis(300),
+        "waited {waited:?} for a lock held 30 ms"
+    );
+    manager.disconnect().await.expect("disconnect");
 }
 
 #[test]
