@@ -40,6 +40,9 @@ pub struct Column {
     pub data_type: String,
     /// The default expression, if any.
     pub default: Option<String>,
+    /// PostgreSQL's `character_maximum_length` (`VARCHAR(n)`); on SQLite the length stays in
+    /// `data_type` (`varchar(n)`) and this is `None`.
+    pub max_length: Option<i32>,
 }
 
 /// One foreign key.
@@ -140,6 +143,7 @@ async fn describe_sqlite(conn: &DatabaseConnection) -> Schema {
                 nullable: notnull == 0 && pk_pos == 0,
                 data_type: get::<String>(&c, "type").to_lowercase(),
                 default: get(&c, "dflt_value"),
+                max_length: None,
                 name: col,
             });
         }
@@ -237,7 +241,8 @@ fn sqlite_check_names(sql: &str) -> Vec<String> {
 }
 
 const PG_COLUMNS: &str = "SELECT table_name::text AS table_name, column_name::text AS column_name, \
-    is_nullable::text AS is_nullable, data_type::text AS data_type, column_default::text AS column_default \
+    is_nullable::text AS is_nullable, data_type::text AS data_type, column_default::text AS column_default, \
+    character_maximum_length::int4 AS max_length \
     FROM information_schema.columns WHERE table_schema = current_schema() ORDER BY table_name, ordinal_position";
 
 const PG_CONSTRAINTS: &str = "SELECT c.conname::text AS name, c.contype::text AS kind, cl.relname::text AS table_name, \
@@ -282,6 +287,7 @@ async fn describe_postgres(conn: &DatabaseConnection) -> Schema {
             nullable: get::<String>(&c, "is_nullable") == "YES",
             data_type: get::<String>(&c, "data_type").to_lowercase(),
             default: get(&c, "column_default"),
+            max_length: get(&c, "max_length"),
         });
     }
     for c in rows(conn, PG_CONSTRAINTS).await {

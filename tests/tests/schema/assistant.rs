@@ -13,7 +13,7 @@ use entity::assistant::{
 use entity::behavior::now;
 use sea_orm::ActiveValue::Set;
 use sea_orm::entity::prelude::*;
-use sea_orm::{ActiveModelTrait, IntoActiveModel, Statement};
+use sea_orm::{ActiveModelTrait, IntoActiveModel};
 use tests::spec::{OnDelete, TableSpec};
 use tests::{Backend, TestDb, db_tests, json, v};
 
@@ -198,18 +198,6 @@ const TYPES: &[(&str, &[(&str, Ty)])] = &[
     ),
 ];
 
-async fn query(db: &TestDb, sql: &str) -> Vec<sea_orm::QueryResult> {
-    db.conn
-        .query_all_raw(Statement::from_string(db.db_backend(), sql))
-        .await
-        .unwrap_or_else(|e| panic!("{sql}: {e}"))
-}
-
-fn get<T: sea_orm::TryGetable>(row: &sea_orm::QueryResult, col: &str) -> T {
-    row.try_get("", col)
-        .unwrap_or_else(|e| panic!("column {col}: {e}"))
-}
-
 async fn matches_seed(db: &TestDb) {
     let schema = tests::introspect::describe(&db.conn).await;
     let problems = tests::spec::diff(&spec(), &schema, db.backend == Backend::Postgres);
@@ -222,34 +210,26 @@ async fn matches_seed(db: &TestDb) {
 }
 
 async fn column_types_match_seed(db: &TestDb) {
+    let schema = tests::introspect::describe(&db.conn).await;
     let mut problems = Vec::new();
     for (table, columns) in TYPES {
-        let found: Vec<(String, String, Option<i32>, Option<String>)> = match db.backend {
-            Backend::Postgres => query(
-                db,
-                &format!(
-                    "SELECT column_name::text AS name, data_type::text AS ty, \
-                     character_maximum_length::int4 AS len, column_default::text AS dflt \
-                     FROM information_schema.columns \
-                     WHERE table_schema = current_schema() AND table_name = '{table}'"
-                ),
-            )
-            .await
-            .iter()
-            .map(|r| (get(r, "name"), get(r, "ty"), get(r, "len"), get(r, "dflt")))
-            .collect(),
-            Backend::Sqlite => query(
-                db,
-                &format!(
-                    "SELECT name, lower(type) AS ty, dflt_value AS dflt \
-                     FROM pragma_table_info('{table}')"
-                ),
-            )
-            .await
-            .iter()
-            .map(|r| (get(r, "name"), get(r, "ty"), None, get(r, "dflt")))
-            .collect(),
-        };
+        let found: Vec<(String, String, Option<i32>, Option<String>)> = schema
+            .tables
+            .get(*table)
+            .map(|t| {
+                t.columns
+                    .iter()
+                    .map(|c| {
+                        (
+                            c.name.clone(),
+                            c.data_type.clone(),
+                            c.max_length,
+                            c.default.clone(),
+                        )
+                    })
+                    .collect()
+            })
+            .unwrap_or_default();
         if found.len() != columns.len() {
             problems.push(format!(
                 "{table}: {} columns, expected {}",

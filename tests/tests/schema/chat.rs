@@ -176,34 +176,26 @@ async fn matches_seed(db: &TestDb) {
 }
 
 async fn column_types_match_seed(db: &TestDb) {
+    let schema = tests::introspect::describe(&db.conn).await;
     let mut problems = Vec::new();
     for (table, columns) in TYPES {
-        let found: Vec<(String, String, Option<i32>, Option<String>)> = match db.backend {
-            Backend::Postgres => query(
-                db,
-                &format!(
-                    "SELECT column_name::text AS name, data_type::text AS ty, \
-                     character_maximum_length::int4 AS len, column_default::text AS dflt \
-                     FROM information_schema.columns \
-                     WHERE table_schema = current_schema() AND table_name = '{table}'"
-                ),
-            )
-            .await
-            .iter()
-            .map(|r| (get(r, "name"), get(r, "ty"), get(r, "len"), get(r, "dflt")))
-            .collect(),
-            Backend::Sqlite => query(
-                db,
-                &format!(
-                    "SELECT name, lower(type) AS ty, dflt_value AS dflt \
-                     FROM pragma_table_info('{table}')"
-                ),
-            )
-            .await
-            .iter()
-            .map(|r| (get(r, "name"), get(r, "ty"), None, get(r, "dflt")))
-            .collect(),
-        };
+        let found: Vec<(String, String, Option<i32>, Option<String>)> = schema
+            .tables
+            .get(*table)
+            .map(|t| {
+                t.columns
+                    .iter()
+                    .map(|c| {
+                        (
+                            c.name.clone(),
+                            c.data_type.clone(),
+                            c.max_length,
+                            c.default.clone(),
+                        )
+                    })
+                    .collect()
+            })
+            .unwrap_or_default();
         for (column, ty) in *columns {
             let Some((_, data_type, len, default)) = found.iter().find(|c| c.0 == *column) else {
                 problems.push(format!("{table}.{column}: missing"));
