@@ -20,8 +20,8 @@
 use sea_orm_migration::prelude::*;
 
 use crate::common::{
-    check_in, create_indexes, create_table, drop_tables, fk, forget_version, index, record_version,
-    timestamp, timestamp_now, uuid, uuid_pk,
+    check_in, create_indexes, create_table, drop_tables, fk, forget_version, identity_pk, index,
+    record_version, timestamp, timestamp_now, uuid, uuid_pk,
 };
 
 /// Creates the eight docsync tables and their indexes.
@@ -44,16 +44,6 @@ const TABLES: &[&str] = &[
     "file_metadata",
 ];
 
-/// `name INTEGER PRIMARY KEY` with an auto-increment (SQLAlchemy's `Integer, primary_key=True`).
-fn int_pk(name: &'static str) -> ColumnDef {
-    ColumnDef::new(name)
-        .integer()
-        .not_null()
-        .auto_increment()
-        .primary_key()
-        .take()
-}
-
 #[async_trait::async_trait]
 impl MigrationTrait for Migration {
     fn use_transaction(&self) -> Option<bool> {
@@ -68,7 +58,7 @@ impl MigrationTrait for Migration {
             manager,
             Table::create()
                 .table("document_references")
-                .col(int_pk("id"))
+                .col(identity_pk("id"))
                 .col(ColumnDef::new("path").text().not_null())
                 .col(ColumnDef::new("type").text().not_null())
                 .col(timestamp("last_modified").not_null())
@@ -229,7 +219,7 @@ impl MigrationTrait for Migration {
             manager,
             Table::create()
                 .table("developer_decisions")
-                .col(int_pk("id"))
+                .col(identity_pk("id"))
                 .col(uuid("recommendation_id").not_null())
                 .col(timestamp_now(b, "timestamp"))
                 .col(ColumnDef::new("decision").text().not_null())
@@ -255,7 +245,7 @@ impl MigrationTrait for Migration {
             manager,
             Table::create()
                 .table("file_metadata")
-                .col(int_pk("id"))
+                .col(identity_pk("id"))
                 .col(ColumnDef::new("path").text().not_null())
                 .col(ColumnDef::new("language").text().null())
                 .col(timestamp("last_modified").not_null())

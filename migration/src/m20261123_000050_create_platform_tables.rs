@@ -20,8 +20,8 @@ use sea_orm_migration::prelude::*;
 use sea_orm_migration::sea_orm::DbBackend;
 
 use crate::common::{
-    check_between, check_in, create_indexes, create_table, drop_tables, fk, forget_version, index,
-    raw, record_version, timestamp, timestamp_now, uuid, uuid_pk,
+    check_between, check_in, check_min, create_indexes, create_table, drop_tables, fk,
+    forget_version, index, raw, record_version, timestamp, timestamp_now, uuid, uuid_pk,
 };
 
 /// Creates the ten platform tables, their indexes and the `audit_logs` immutability triggers.
@@ -80,11 +80,6 @@ const EVIDENCE_SOURCE_TYPES: &[&str] = &[
 
 /// The message every refused change of `audit_logs` carries.
 const AUDIT_APPEND_ONLY: &str = "audit_logs is append-only";
-
-/// `CHECK (column >= 0)`, named `ck_<table>_<column>` (NULL passes, as with every CHECK).
-fn check_non_negative(table: &str, column: &'static str) -> (String, Expr) {
-    (format!("ck_{table}_{column}"), Expr::col(column).gte(0))
-}
 
 /// `name JSONB NOT NULL DEFAULT '<default>'`.
 fn jsonb(name: &'static str, default: &'static str) -> ColumnDef {
@@ -346,8 +341,8 @@ impl MigrationTrait for Migration {
                 .col(timestamp_now(b, "updated_at"))
                 .col(timestamp("deprecated_at").null())
                 .check(check_between("agents", "success_rate", 0.0, 1.0))
-                .check(check_non_negative("agents", "avg_execution_time_ms"))
-                .check(check_non_negative("agents", "total_executions"))
+                .check(check_min("agents", "avg_execution_time_ms", 0))
+                .check(check_min("agents", "total_executions", 0))
                 .take(),
         )
         .await?;
@@ -509,10 +504,10 @@ impl MigrationTrait for Migration {
                 .col(timestamp("completed_at").null())
                 .col(timestamp_now(b, "created_at"))
                 .check(check_in("agent_executions", "status", EXECUTION_STATUSES))
-                .check(check_non_negative("agent_executions", "input_tokens"))
-                .check(check_non_negative("agent_executions", "output_tokens"))
-                .check(check_non_negative("agent_executions", "cost_usd"))
-                .check(check_non_negative("agent_executions", "execution_time_ms"))
+                .check(check_min("agent_executions", "input_tokens", 0))
+                .check(check_min("agent_executions", "output_tokens", 0))
+                .check(check_min("agent_executions", "cost_usd", 0))
+                .check(check_min("agent_executions", "execution_time_ms", 0))
                 .foreign_key(&mut fk(
                     "agent_executions",
                     "agent_id",
@@ -636,7 +631,7 @@ impl MigrationTrait for Migration {
                 .col(uuid("evidence_id").null())
                 .col(jsonb("metadata", "{}"))
                 .col(timestamp_now(b, "created_at"))
-                .check(check_non_negative("task_attachments", "file_size_bytes"))
+                .check(check_min("task_attachments", "file_size_bytes", 0))
                 .check((
                     "ck_task_attachments_evidence_id",
                     Expr::col("evidence_id")
