@@ -1,11 +1,12 @@
 //! SQLite settings that need its C API: one process-wide, one per connection.
 //!
-//! **Memory statistics off.** SQLite keeps memory statistics (`sqlite3_memory_used`) by default, and to keep them it takes
-//! one process-global mutex around every `malloc` and `free` it makes. With a pool of
-//! connections, each on its own worker thread, that mutex is the busiest lock of the process:
-//! measured with `perf` on `dal bench` (8 concurrent primary-key reads), a fifth of all CPU time
-//! went to waking and parking threads on it. Nothing in this layer (or in sqlx) reads those
-//! statistics, so they are switched off once, before SQLite initialises.
+//! **Memory statistics off** ([`configure`]). SQLite keeps memory statistics
+//! (`sqlite3_memory_used`) by default, and to keep them it takes one process-global mutex around
+//! every `malloc` and `free` it makes. With a pool of connections, each on its own worker thread,
+//! that mutex is the busiest lock of the process: measured with `perf` on `dal bench` (8
+//! concurrent primary-key reads), a fifth of all CPU time went to waking and parking threads on
+//! it. Nothing in this layer (or in sqlx) reads those statistics, so they are switched off once,
+//! before SQLite initialises.
 //!
 //! The setting is global to the process and can only be made before SQLite's first use. If
 //! something else in the process opened an SQLite database first, SQLite refuses the call with

@@ -32,8 +32,8 @@ use crate::validate;
 /// |----------------|-------|--------|------------------------|
 /// | SQLite (WAL)   | 0.40  | 0.27   | 0.21–0.24              |
 ///
-/// and on PostgreSQL 15, for the same 50,000 rows, 0.055 s in chunks of 5,000 against 0.012–0.021 s
-/// for the one plain `DELETE`. Every chunk commits and rewrites every page of the primary key's
+/// and on PostgreSQL 15, for the same 50,000 rows, 0.055 s in chunks of 5,000 against
+/// 0.012–0.021 s for the one plain `DELETE`. Every chunk commits and rewrites every page of the primary key's
 /// index it touched (random hashes: most of them), so the cost per row falls steeply with the
 /// chunk size; what a larger chunk costs is the longest a concurrent SQLite writer waits, one
 /// chunk (~0.2 s at 50,000 rows here; readers never wait, in WAL mode). An earlier default of
@@ -278,10 +278,11 @@ pub trait SearchCacheRepository: Send + Sync {
 
     /// Delete every row with `expires_at <= now`, at most `chunk_size` rows per statement
     /// ([`DEFAULT_CLEANUP_CHUNK`] when `None`), each statement its own short transaction, so the
-    /// SQLite write lock is never held long (DB-008). With `None` on PostgreSQL, one statement
-    /// (MVCC: nothing waits for it but writers of the same expired rows). Once what is left fits in one chunk, the
-    /// last statement is the plain `DELETE … WHERE expires_at <= now`, the cheapest form on both
-    /// engines (a concurrent writer that expires rows into the past meanwhile can add to it).
+    /// SQLite write lock is never held long (DB-008). With `None` on PostgreSQL: one statement
+    /// (MVCC: nothing waits for it but writers of the same expired rows). Once what is left fits
+    /// in one chunk, the last statement is the plain `DELETE … WHERE expires_at <= now`, the
+    /// cheapest form on both engines (a row written meanwhile with an expiry at or before `now`
+    /// goes with it).
     ///
     /// # Errors
     /// [`Error::Validation`] for a `chunk_size` of 0 or above [`MAX_CLEANUP_CHUNK`]; [`Error::Db`]
