@@ -12,6 +12,14 @@ pub struct Schema {
     pub tables: BTreeMap<String, Table>,
 }
 
+impl Schema {
+    /// The columns of `table` in declaration order (none when the table does not exist).
+    #[must_use]
+    pub fn columns(&self, table: &str) -> &[Column] {
+        self.tables.get(table).map_or(&[], |t| t.columns.as_slice())
+    }
+}
+
 /// One table.
 #[derive(Debug, Default, Clone)]
 pub struct Table {

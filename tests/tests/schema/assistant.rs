@@ -213,23 +213,7 @@ async fn column_types_match_seed(db: &TestDb) {
     let schema = tests::introspect::describe(&db.conn).await;
     let mut problems = Vec::new();
     for (table, columns) in TYPES {
-        let found: Vec<(String, String, Option<i32>, Option<String>)> = schema
-            .tables
-            .get(*table)
-            .map(|t| {
-                t.columns
-                    .iter()
-                    .map(|c| {
-                        (
-                            c.name.clone(),
-                            c.data_type.clone(),
-                            c.max_length,
-                            c.default.clone(),
-                        )
-                    })
-                    .collect()
-            })
-            .unwrap_or_default();
+        let found = schema.columns(table);
         if found.len() != columns.len() {
             problems.push(format!(
                 "{table}: {} columns, expected {}",
@@ -238,10 +222,11 @@ async fn column_types_match_seed(db: &TestDb) {
             ));
         }
         for (column, ty) in *columns {
-            let Some((_, data_type, len, default)) = found.iter().find(|c| c.0 == *column) else {
+            let Some(found) = found.iter().find(|c| c.name == *column) else {
                 problems.push(format!("{table}.{column}: missing"));
                 continue;
             };
+            let (data_type, len, default) = (&found.data_type, &found.max_length, &found.default);
             let default = default.as_deref().unwrap_or("").to_lowercase();
             let pg = db.backend == Backend::Postgres;
             let ok = match ty {
