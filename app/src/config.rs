@@ -48,7 +48,7 @@ pub struct DatabaseSection {
     /// SQLite: milliseconds a writer waits on a locked database.
     pub busy_timeout_ms: Option<u64>,
     /// SQLite: WAL pages after which a commit checkpoints.
-    pub wal_autocheckpoint_pages: Option<u64>,
+    pub wal_autocheckpoint_pages: Option<u32>,
     /// PostgreSQL: seconds before a statement is cancelled.
     pub statement_timeout_secs: Option<u64>,
 }
@@ -163,6 +163,12 @@ impl Config {
         if let Some(n) = u32_of(num("DAL_DB_MIN_CONNECTIONS")?, "DAL_DB_MIN_CONNECTIONS")? {
             database.min_connections = Some(n);
         }
+        if let Some(n) = u32_of(
+            num("DAL_DB_WAL_AUTOCHECKPOINT_PAGES")?,
+            "DAL_DB_WAL_AUTOCHECKPOINT_PAGES",
+        )? {
+            database.wal_autocheckpoint_pages = Some(n);
+        }
         for (name, slot) in [
             (
                 "DAL_DB_CONNECT_TIMEOUT_SECS",
@@ -176,10 +182,6 @@ impl Config {
             ("DAL_DB_MAX_LIFETIME_SECS", &mut database.max_lifetime_secs),
             ("DAL_DB_BUSY_TIMEOUT_MS", &mut database.busy_timeout_ms),
             (
-                "DAL_DB_WAL_AUTOCHECKPOINT_PAGES",
-                &mut database.wal_autocheckpoint_pages,
-            ),
-            (
                 "DAL_DB_STATEMENT_TIMEOUT_SECS",
                 &mut database.statement_timeout_secs,
             ),
@@ -187,12 +189,6 @@ impl Config {
             if let Some(n) = num(name)? {
                 *slot = Some(n);
             }
-        }
-        if database
-            .wal_autocheckpoint_pages
-            .is_some_and(|n| u32::try_from(n).is_err())
-        {
-            bail!("database wal_autocheckpoint_pages is too large");
         }
         if database.max_connections == Some(0) {
             bail!("database max_connections must be at least 1");
@@ -242,10 +238,7 @@ impl Config {
         if let Some(ms) = d.busy_timeout_ms {
             db.busy_timeout = Duration::from_millis(ms);
         }
-        if let Some(pages) = d
-            .wal_autocheckpoint_pages
-            .and_then(|n| u32::try_from(n).ok())
-        {
+        if let Some(pages) = d.wal_autocheckpoint_pages {
             db.wal_autocheckpoint_pages = pages;
         }
         db.statement_timeout = d.statement_timeout_secs.map(Duration::from_secs);
