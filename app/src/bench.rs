@@ -571,7 +571,7 @@ async fn cleanup_expired(b: &mut Bench, out: &mut dyn Write) -> Result<()> {
     tokio::time::sleep(Duration::from_millis(1100)).await;
     let bar = b.bar("cleanup_expired", total / 2);
     let started = Instant::now();
-    let cleaned = repo.cleanup_expired(entity::behavior::now(), None).await?;
+    let cleaned = repo.cleanup_expired(*entity::behavior::now(), None).await?;
     let elapsed = started.elapsed();
     bar.set_position(cleaned.deleted);
     bar.finish_and_clear();

@@ -29,7 +29,7 @@ pub async fn cleanup(
     chunk_size: Option<u64>,
 ) -> Result<CleanupSummary> {
     let report = search_cache
-        .cleanup_expired(entity::behavior::now(), chunk_size)
+        .cleanup_expired(*entity::behavior::now(), chunk_size)
         .await
         .context("cleaning up expired search_cache rows")?;
     tracing::info!(

@@ -16,4 +16,4 @@ pub mod platform;
 pub mod prelude;
 pub mod types;
 
-pub use types::DbUuid;
+pub use types::{DbDateTime, DbJson, DbUuid};

@@ -11,6 +11,7 @@ mod m20261123_000030_create_docsync_tables;
 mod m20261123_000040_create_assistant_tables;
 mod m20261123_000050_create_platform_tables;
 mod m20261124_000010_create_content_query_index;
+mod m20261201_000010_convert_sqlite_column_types;
 
 /// Every migration of the workspace, oldest first.
 pub struct Migrator;
@@ -26,6 +27,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261123_000040_create_assistant_tables::Migration),
             Box::new(m20261123_000050_create_platform_tables::Migration),
             Box::new(m20261124_000010_create_content_query_index::Migration),
+            Box::new(m20261201_000010_convert_sqlite_column_types::Migration),
         ]
     }
 }

@@ -347,3 +347,9 @@ impl TestDb {
         row.try_get("", "n").expect("count")
     }
 }
+
+/// The current time at the stored precision, as repository inputs take it.
+#[must_use]
+pub fn now() -> chrono::DateTime<chrono::Utc> {
+    entity::behavior::now().into_inner()
+}

@@ -1,10 +1,9 @@
 //! `document_metadata`: uploaded documents, their processing status and their id in the vector
 //! store (seed 003).
 
+use crate::{DbDateTime, DbUuid};
 use sea_orm::entity::prelude::*;
 use serde::{Deserialize, Serialize};
-
-use crate::DbUuid;
 
 /// A row of `document_metadata`.
 #[sea_orm::model]
@@ -19,7 +18,7 @@ pub struct Model {
     pub file_type: String,
     /// Size in bytes (`BIGINT`).
     pub file_size: i64,
-    pub upload_date: Option<DateTimeUtc>,
+    pub upload_date: Option<DbDateTime>,
     /// `VARCHAR(20) DEFAULT 'pending'`: free text, nullable, as the seed writes it.
     #[sea_orm(column_type = "String(StringLen::N(20))")]
     pub processing_status: Option<String>,
@@ -28,6 +27,6 @@ pub struct Model {
     pub chroma_id: Option<String>,
     /// The uploading session (the seed declares no foreign key: none is enforced).
     pub user_session_id: Option<DbUuid>,
-    pub created_at: Option<DateTimeUtc>,
-    pub updated_at: Option<DateTimeUtc>,
+    pub created_at: Option<DbDateTime>,
+    pub updated_at: Option<DbDateTime>,
 }

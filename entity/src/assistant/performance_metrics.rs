@@ -1,10 +1,9 @@
 //! `performance_metrics`: named measurements, optionally of one query of `query_history`
 //! (seed 003).
 
+use crate::{DbDateTime, DbUuid};
 use sea_orm::entity::prelude::*;
 use serde::{Deserialize, Serialize};
-
-use crate::DbUuid;
 
 /// A row of `performance_metrics`.
 #[sea_orm::model]
@@ -19,7 +18,7 @@ pub struct Model {
     #[sea_orm(column_type = "String(StringLen::N(50))")]
     pub metric_name: String,
     pub metric_value: f64,
-    pub recorded_at: Option<DateTimeUtc>,
+    pub recorded_at: Option<DbDateTime>,
     #[sea_orm(belongs_to, from = "query_id", to = "id", on_delete = "NoAction")]
     #[serde(skip)]
     pub query: BelongsTo<Option<super::query_history::Entity>>,

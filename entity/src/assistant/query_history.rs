@@ -1,9 +1,8 @@
 //! `query_history`: every user query with its type, response time and cache outcome (seed 003).
 
+use crate::{DbDateTime, DbUuid};
 use sea_orm::entity::prelude::*;
 use serde::{Deserialize, Serialize};
-
-use crate::DbUuid;
 
 /// A row of `query_history`.
 #[sea_orm::model]
@@ -23,8 +22,8 @@ pub struct Model {
     pub cache_hit: Option<bool>,
     /// The session that asked (the seed declares no foreign key: none is enforced).
     pub user_session_id: Option<DbUuid>,
-    pub created_at: Option<DateTimeUtc>,
-    pub updated_at: Option<DateTimeUtc>,
+    pub created_at: Option<DbDateTime>,
+    pub updated_at: Option<DbDateTime>,
     #[sea_orm(has_many)]
     #[serde(skip)]
     pub performance_metrics: HasMany<super::performance_metrics::Entity>,

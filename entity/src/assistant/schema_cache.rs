@@ -1,10 +1,9 @@
 //! `schema_cache`: database schemas discovered through a connection, cached until they expire
 //! (seed 003).
 
+use crate::{DbDateTime, DbJson, DbUuid};
 use sea_orm::entity::prelude::*;
 use serde::{Deserialize, Serialize};
-
-use crate::DbUuid;
 
 /// A row of `schema_cache`.
 #[sea_orm::model]
@@ -18,8 +17,8 @@ pub struct Model {
     pub connection_string_hash: String,
     /// The discovered schema (`JSONB`).
     #[sea_orm(column_type = "JsonBinary")]
-    pub schema_data: Json,
-    pub discovered_at: Option<DateTimeUtc>,
-    pub expires_at: DateTimeUtc,
-    pub created_at: Option<DateTimeUtc>,
+    pub schema_data: DbJson,
+    pub discovered_at: Option<DbDateTime>,
+    pub expires_at: DbDateTime,
+    pub created_at: Option<DbDateTime>,
 }

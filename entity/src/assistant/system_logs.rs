@@ -1,11 +1,11 @@
 //! `system_logs`: structured application log records (seed 003 names the table for
 //! "application logging"; designed here).
 
+use crate::{DbDateTime, DbJson, DbUuid};
 use sea_orm::entity::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use super::sea_orm_active_enums::LogLevel;
-use crate::DbUuid;
 
 /// A row of `system_logs`.
 #[sea_orm::model]
@@ -22,7 +22,7 @@ pub struct Model {
     pub message: String,
     /// Structured fields of the record (`JSONB`).
     #[sea_orm(column_type = "JsonBinary")]
-    pub context: Option<Json>,
+    pub context: Option<DbJson>,
     /// Formatted exception and traceback, when the record carries one.
     #[sea_orm(column_type = "Text")]
     pub exception: Option<String>,
@@ -31,7 +31,7 @@ pub struct Model {
     /// Correlates the records of one request.
     #[sea_orm(column_type = "String(StringLen::N(64))")]
     pub request_id: Option<String>,
-    pub created_at: DateTimeUtc,
+    pub created_at: DbDateTime,
     #[sea_orm(belongs_to, from = "user_session_id", to = "id", on_delete = "SetNull")]
     #[serde(skip)]
     pub user_session: BelongsTo<Option<super::user_sessions::Entity>>,

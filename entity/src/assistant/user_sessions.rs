@@ -1,10 +1,9 @@
 //! `user_sessions`: durable records of user sessions (seed 003 names the table for "session
 //! management"; designed here), soft-deleted through `deleted_at`.
 
+use crate::{DbDateTime, DbJson, DbUuid};
 use sea_orm::entity::prelude::*;
 use serde::{Deserialize, Serialize};
-
-use crate::DbUuid;
 
 /// A row of `user_sessions`.
 #[sea_orm::model]
@@ -27,14 +26,14 @@ pub struct Model {
     pub user_agent: Option<String>,
     /// Free-form session state (`JSONB`, `{}` by default).
     #[sea_orm(column_type = "JsonBinary")]
-    pub session_data: Json,
-    pub created_at: DateTimeUtc,
-    pub last_activity_at: DateTimeUtc,
-    pub expires_at: DateTimeUtc,
+    pub session_data: DbJson,
+    pub created_at: DbDateTime,
+    pub last_activity_at: DbDateTime,
+    pub expires_at: DbDateTime,
     /// `false` once logged out or revoked.
     pub is_active: bool,
     /// Soft delete: set instead of deleting the row; purged later.
-    pub deleted_at: Option<DateTimeUtc>,
+    pub deleted_at: Option<DbDateTime>,
     #[sea_orm(has_many)]
     #[serde(skip)]
     pub system_logs: HasMany<super::system_logs::Entity>,

@@ -1,6 +1,7 @@
 //! `conversation`: one chat exchange (user query and AI answer) of a session, with its sources,
 //! timing and optional feedback (seed 001).
 
+use crate::DbDateTime;
 use sea_orm::entity::prelude::*;
 use serde::{Deserialize, Serialize};
 
@@ -30,6 +31,6 @@ pub struct Model {
     pub sources: Option<String>,
     /// Response time in seconds (CHECK `check_positive_response_time`: NULL or >= 0).
     pub response_time: Option<f64>,
-    pub created_at: Option<DateTimeUtc>,
+    pub created_at: Option<DbDateTime>,
     pub feedback: Option<Feedback>,
 }

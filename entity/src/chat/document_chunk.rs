@@ -1,6 +1,7 @@
 //! `document_chunk`: a processed chunk of a documentation page, tracked for deduplication
 //! (`content_hash`) and linked to its vector-store document (`embedding_id`) (seed 001).
 
+use crate::DbDateTime;
 use sea_orm::entity::prelude::*;
 use serde::{Deserialize, Serialize};
 
@@ -37,7 +38,7 @@ pub struct Model {
     /// SHA-256 (hex) of the normalised content, unique (`idx_document_chunk_unique_content`).
     #[sea_orm(column_type = "String(StringLen::N(64))", unique)]
     pub content_hash: Option<String>,
-    pub created_at: Option<DateTimeUtc>,
+    pub created_at: Option<DbDateTime>,
     /// Moved on every save (see `behavior.rs`), like the seed's `onupdate`.
-    pub updated_at: Option<DateTimeUtc>,
+    pub updated_at: Option<DbDateTime>,
 }

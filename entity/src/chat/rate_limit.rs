@@ -1,6 +1,7 @@
 //! `rate_limit`: per-IP request counter and its window reset time, for abuse prevention
 //! (seed 001).
 
+use crate::DbDateTime;
 use sea_orm::entity::prelude::*;
 use serde::{Deserialize, Serialize};
 
@@ -17,7 +18,7 @@ pub struct Model {
     pub ip_address: String,
     /// Requests counted in the current window (defaults to 0).
     pub request_count: Option<i32>,
-    pub last_request: Option<DateTimeUtc>,
+    pub last_request: Option<DbDateTime>,
     /// When the current window ends and the counter resets.
-    pub reset_time: Option<DateTimeUtc>,
+    pub reset_time: Option<DbDateTime>,
 }

@@ -6,11 +6,11 @@ use super::{
     recommendations,
 };
 
-crate::timestamped!(created:
-    inconsistency_records::ActiveModel => timestamp,
-    recommendations::ActiveModel => creation_timestamp,
-    developer_decisions::ActiveModel => timestamp,
-);
+crate::timestamped! {
+    inconsistency_records::ActiveModel { insert: [timestamp] }
+    recommendations::ActiveModel { insert: [creation_timestamp] }
+    developer_decisions::ActiveModel { insert: [timestamp] }
+}
 
 impl sea_orm::ActiveModelBehavior for document_references::ActiveModel {}
 impl sea_orm::ActiveModelBehavior for document_dependencies::ActiveModel {}

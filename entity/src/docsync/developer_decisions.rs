@@ -1,10 +1,10 @@
 //! `developer_decisions`: the developer's answer to a recommendation.
 
+use crate::{DbDateTime, DbUuid};
 use sea_orm::entity::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use super::sea_orm_active_enums::Decision;
-use crate::DbUuid;
 
 /// A row of `developer_decisions`.
 #[sea_orm::model]
@@ -15,11 +15,11 @@ pub struct Model {
     pub id: i32,
     pub recommendation_id: DbUuid,
     /// When the decision was made; the 7-day purge keys on it.
-    pub timestamp: DateTimeUtc,
+    pub timestamp: DbDateTime,
     pub decision: Decision,
     pub comments: Option<String>,
     /// When the decided change was implemented, if it has been.
-    pub implementation_timestamp: Option<DateTimeUtc>,
+    pub implementation_timestamp: Option<DbDateTime>,
     #[sea_orm(
         belongs_to,
         from = "recommendation_id",

@@ -1,6 +1,7 @@
 //! `document_references`: every tracked document (code, Markdown, headers, config) with the
 //! metadata change detection compares.
 
+use crate::{DbDateTime, DbJson};
 use sea_orm::entity::prelude::*;
 use serde::{Deserialize, Serialize};
 
@@ -16,13 +17,13 @@ pub struct Model {
     #[sea_orm(unique)]
     pub path: String,
     pub r#type: DocumentType,
-    pub last_modified: DateTimeUtc,
+    pub last_modified: DbDateTime,
     /// Size in bytes.
     pub size: i32,
     /// MD5 of the content, for reliable change detection.
     pub md5_digest: Option<String>,
     /// The document's header sections as JSON.
-    pub header_sections: Option<Json>,
+    pub header_sections: Option<DbJson>,
     /// Documents this one depends on (through `document_dependencies`).
     #[sea_orm(
         self_ref,

@@ -1,5 +1,6 @@
 //! `file_metadata`: per-file metadata for change detection, and what was extracted from it.
 
+use crate::{DbDateTime, DbJson};
 use sea_orm::entity::prelude::*;
 use serde::{Deserialize, Serialize};
 
@@ -13,14 +14,14 @@ pub struct Model {
     #[sea_orm(unique)]
     pub path: String,
     pub language: Option<String>,
-    pub last_modified: DateTimeUtc,
+    pub last_modified: DbDateTime,
     /// Size in bytes.
     pub size: i32,
     pub md5_digest: Option<String>,
     /// Extracted functions as JSON.
-    pub functions: Option<Json>,
+    pub functions: Option<DbJson>,
     /// Extracted classes as JSON.
-    pub classes: Option<Json>,
+    pub classes: Option<DbJson>,
     /// Extracted header sections as JSON.
-    pub header_sections: Option<Json>,
+    pub header_sections: Option<DbJson>,
 }

@@ -1,9 +1,8 @@
 //! `inconsistency_document_map`: the documents each inconsistency affects.
 
+use crate::DbUuid;
 use sea_orm::entity::prelude::*;
 use serde::{Deserialize, Serialize};
-
-use crate::DbUuid;
 
 /// A row of `inconsistency_document_map`.
 #[sea_orm::model]

@@ -1,10 +1,10 @@
 //! `inconsistency_records`: inconsistencies found between documents, or documents and code.
 
+use crate::{DbDateTime, DbUuid};
 use sea_orm::entity::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use super::sea_orm_active_enums::{InconsistencyStatus, InconsistencyType, Severity};
-use crate::DbUuid;
 
 /// A row of `inconsistency_records`.
 #[sea_orm::model]
@@ -14,7 +14,7 @@ pub struct Model {
     #[sea_orm(primary_key, auto_increment = false)]
     pub id: DbUuid,
     /// When the inconsistency was detected.
-    pub timestamp: DateTimeUtc,
+    pub timestamp: DbDateTime,
     pub severity: Severity,
     pub r#type: InconsistencyType,
     pub description: String,

@@ -1,9 +1,8 @@
 //! `recommendation_document_map`: the documents each recommendation affects.
 
+use crate::DbUuid;
 use sea_orm::entity::prelude::*;
 use serde::{Deserialize, Serialize};
-
-use crate::DbUuid;
 
 /// A row of `recommendation_document_map`.
 #[sea_orm::model]

@@ -1,10 +1,10 @@
 //! `recommendations`: suggested documentation or code changes awaiting the developer's decision.
 
+use crate::{DbDateTime, DbJson, DbUuid};
 use sea_orm::entity::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use super::sea_orm_active_enums::RecommendationStatus;
-use crate::DbUuid;
 
 /// A row of `recommendations`.
 #[sea_orm::model]
@@ -14,14 +14,14 @@ pub struct Model {
     #[sea_orm(primary_key, auto_increment = false)]
     pub id: DbUuid,
     /// When it was generated; the 7-day purge keys on it.
-    pub creation_timestamp: DateTimeUtc,
+    pub creation_timestamp: DbDateTime,
     pub title: String,
     /// The structured changes it suggests.
-    pub suggested_changes: Json,
+    pub suggested_changes: DbJson,
     pub status: RecommendationStatus,
     pub developer_feedback: Option<String>,
     /// The last codebase change seen when it was (re)validated.
-    pub last_codebase_change_timestamp: Option<DateTimeUtc>,
+    pub last_codebase_change_timestamp: Option<DbDateTime>,
     #[sea_orm(has_many)]
     #[serde(skip)]
     pub inconsistencies: HasMany<super::inconsistency_records::Entity>,

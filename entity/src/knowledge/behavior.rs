@@ -5,28 +5,13 @@ use super::{
     system_config, technology_mappings, usage_signals,
 };
 
-crate::timestamped!(created_updated:
-    content_metadata::ActiveModel => created_at, updated_at;
-    source_metadata::ActiveModel => created_at, updated_at;
-    technology_mappings::ActiveModel => created_at, updated_at;
-);
-
-crate::timestamped!(created:
-    feedback_events::ActiveModel => created_at,
-    usage_signals::ActiveModel => created_at,
-    search_cache::ActiveModel => created_at,
-    schema_versions::ActiveModel => applied_at,
-);
-
-#[sea_orm::prelude::async_trait::async_trait]
-impl sea_orm::ActiveModelBehavior for system_config::ActiveModel {
-    async fn before_save<C>(mut self, _db: &C, _insert: bool) -> Result<Self, sea_orm::DbErr>
-    where
-        C: sea_orm::ConnectionTrait,
-    {
-        if !matches!(self.updated_at, sea_orm::ActiveValue::Set(_)) {
-            self.updated_at = sea_orm::ActiveValue::Set(crate::behavior::now());
-        }
-        Ok(self)
-    }
+crate::timestamped! {
+    content_metadata::ActiveModel { insert: [created_at], save: [updated_at] }
+    source_metadata::ActiveModel { insert: [created_at], save: [updated_at] }
+    technology_mappings::ActiveModel { insert: [created_at], save: [updated_at] }
+    system_config::ActiveModel { insert: [], save: [updated_at] }
+    feedback_events::ActiveModel { insert: [created_at] }
+    usage_signals::ActiveModel { insert: [created_at] }
+    search_cache::ActiveModel { insert: [created_at] }
+    schema_versions::ActiveModel { insert: [applied_at] }
 }

@@ -1,5 +1,6 @@
 //! `content_metadata`: the catalog of ingested content (PRD-008, PRD-010).
 
+use crate::DbDateTime;
 use sea_orm::entity::prelude::*;
 use serde::{Deserialize, Serialize};
 
@@ -26,9 +27,9 @@ pub struct Model {
     pub processing_status: ProcessingStatus,
     pub anythingllm_workspace: Option<String>,
     pub anythingllm_document_id: Option<String>,
-    pub created_at: DateTimeUtc,
-    pub updated_at: DateTimeUtc,
-    pub last_accessed_at: Option<DateTimeUtc>,
+    pub created_at: DbDateTime,
+    pub updated_at: DbDateTime,
+    pub last_accessed_at: Option<DbDateTime>,
     pub access_count: i32,
     #[sea_orm(has_many)]
     #[serde(skip)]

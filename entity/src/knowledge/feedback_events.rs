@@ -1,5 +1,6 @@
 //! `feedback_events`: explicit user feedback on content (PRD-011).
 
+use crate::DbDateTime;
 use sea_orm::entity::prelude::*;
 use serde::{Deserialize, Serialize};
 
@@ -21,7 +22,7 @@ pub struct Model {
     pub user_agent: Option<String>,
     pub search_query: Option<String>,
     pub result_position: Option<i32>,
-    pub created_at: DateTimeUtc,
+    pub created_at: DbDateTime,
     #[sea_orm(
         belongs_to,
         from = "content_id",

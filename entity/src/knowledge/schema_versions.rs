@@ -1,5 +1,6 @@
 //! `schema_versions`: every applied migration with its description (seed 000).
 
+use crate::DbDateTime;
 use sea_orm::entity::prelude::*;
 use serde::{Deserialize, Serialize};
 
@@ -10,7 +11,7 @@ use serde::{Deserialize, Serialize};
 pub struct Model {
     #[sea_orm(primary_key, auto_increment = false)]
     pub version_id: String,
-    pub applied_at: DateTimeUtc,
+    pub applied_at: DbDateTime,
     pub description: Option<String>,
     pub migration_script: Option<String>,
 }

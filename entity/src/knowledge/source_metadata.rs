@@ -1,5 +1,6 @@
 //! `source_metadata`: reliability and performance of content sources (PRD-010).
 
+use crate::DbDateTime;
 use sea_orm::entity::prelude::*;
 use serde::{Deserialize, Serialize};
 
@@ -18,13 +19,13 @@ pub struct Model {
     pub reliability_score: f64,
     pub avg_processing_time_ms: i32,
     pub total_documents_processed: i32,
-    pub last_successful_fetch: Option<DateTimeUtc>,
-    pub last_failed_fetch: Option<DateTimeUtc>,
+    pub last_successful_fetch: Option<DbDateTime>,
+    pub last_failed_fetch: Option<DbDateTime>,
     pub consecutive_failures: i32,
     pub rate_limit_status: Option<RateLimitStatus>,
-    pub rate_limit_reset_at: Option<DateTimeUtc>,
+    pub rate_limit_reset_at: Option<DbDateTime>,
     pub avg_content_quality: Option<f64>,
     pub is_active: bool,
-    pub created_at: DateTimeUtc,
-    pub updated_at: DateTimeUtc,
+    pub created_at: DbDateTime,
+    pub updated_at: DbDateTime,
 }

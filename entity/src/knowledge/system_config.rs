@@ -1,5 +1,6 @@
 //! `system_config`: runtime configuration as typed JSON values.
 
+use crate::{DbDateTime, DbJson};
 use sea_orm::entity::prelude::*;
 use serde::{Deserialize, Serialize};
 
@@ -10,8 +11,8 @@ use serde::{Deserialize, Serialize};
 pub struct Model {
     #[sea_orm(primary_key, auto_increment = false)]
     pub key: String,
-    pub value: Json,
+    pub value: DbJson,
     pub schema_version: String,
-    pub updated_at: DateTimeUtc,
+    pub updated_at: DbDateTime,
     pub updated_by: String,
 }

@@ -1,5 +1,6 @@
 //! `technology_mappings`: technologies mapped to authoritative sources (PRD-006, PRD-010).
 
+use crate::{DbDateTime, DbJson};
 use sea_orm::entity::prelude::*;
 use serde::{Deserialize, Serialize};
 
@@ -21,15 +22,15 @@ pub struct Model {
     /// Path to the documentation within the repository.
     pub docs_path: String,
     /// File patterns to search for, a JSON array of globs.
-    pub file_patterns: Json,
+    pub file_patterns: DbJson,
     /// Base URL for web sources.
     pub base_url: Option<String>,
     /// Higher number = higher priority.
     pub priority: i32,
     pub is_official: bool,
-    pub last_updated: Option<DateTimeUtc>,
+    pub last_updated: Option<DbDateTime>,
     pub update_frequency_hours: i32,
     pub is_active: bool,
-    pub created_at: DateTimeUtc,
-    pub updated_at: DateTimeUtc,
+    pub created_at: DbDateTime,
+    pub updated_at: DbDateTime,
 }

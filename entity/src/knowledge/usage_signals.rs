@@ -1,5 +1,6 @@
 //! `usage_signals`: implicit user interactions with content (PRD-011).
 
+use crate::DbDateTime;
 use sea_orm::entity::prelude::*;
 use serde::{Deserialize, Serialize};
 
@@ -22,7 +23,7 @@ pub struct Model {
     pub ip_address: Option<String>,
     pub user_agent: Option<String>,
     pub referrer: Option<String>,
-    pub created_at: DateTimeUtc,
+    pub created_at: DbDateTime,
     #[sea_orm(
         belongs_to,
         from = "content_id",

@@ -1,9 +1,8 @@
 //! `activity_feed`: high-level activity summaries for the UI (seed 004).
 
+use crate::{DbDateTime, DbJson, DbUuid};
 use sea_orm::entity::prelude::*;
 use serde::{Deserialize, Serialize};
-
-use crate::DbUuid;
 
 /// A row of `activity_feed`.
 #[sea_orm::model]
@@ -24,9 +23,9 @@ pub struct Model {
     #[sea_orm(column_type = "Text")]
     pub description: Option<String>,
     #[sea_orm(column_type = "JsonBinary")]
-    pub metadata: Json,
+    pub metadata: DbJson,
     pub is_public: bool,
-    pub created_at: DateTimeUtc,
+    pub created_at: DbDateTime,
     #[sea_orm(
         belongs_to,
         from = "project_id",

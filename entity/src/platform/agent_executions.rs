@@ -1,11 +1,11 @@
 //! `agent_executions`: one row per agent run, with tokens, cost, duration and result
 //! (seed 004).
 
+use crate::{DbDateTime, DbJson, DbUuid};
 use sea_orm::entity::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use super::sea_orm_active_enums::ExecutionStatus;
-use crate::DbUuid;
 
 /// A row of `agent_executions`.
 #[sea_orm::model]
@@ -27,12 +27,12 @@ pub struct Model {
     pub execution_time_ms: Option<i32>,
     /// The execution's output.
     #[sea_orm(column_type = "JsonBinary")]
-    pub result: Option<Json>,
+    pub result: Option<DbJson>,
     #[sea_orm(column_type = "Text")]
     pub error_message: Option<String>,
-    pub started_at: Option<DateTimeUtc>,
-    pub completed_at: Option<DateTimeUtc>,
-    pub created_at: DateTimeUtc,
+    pub started_at: Option<DbDateTime>,
+    pub completed_at: Option<DbDateTime>,
+    pub created_at: DbDateTime,
     #[sea_orm(belongs_to, from = "agent_id", to = "agent_id", on_delete = "Restrict")]
     #[serde(skip)]
     pub agent: BelongsTo<super::agents::Entity>,

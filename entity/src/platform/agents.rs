@@ -1,10 +1,9 @@
 //! `agents`: the AI agent registry, with model configuration, capabilities and performance
 //! (seed 004).
 
+use crate::{DbDateTime, DbJson, DbUuid};
 use sea_orm::entity::prelude::*;
 use serde::{Deserialize, Serialize};
-
-use crate::DbUuid;
 
 /// A row of `agents`.
 #[sea_orm::model]
@@ -30,10 +29,10 @@ pub struct Model {
     pub model_name: String,
     /// What the agent can do.
     #[sea_orm(column_type = "JsonBinary")]
-    pub capabilities: Json,
+    pub capabilities: DbJson,
     /// Model parameters (temperature, max tokens, tools, …).
     #[sea_orm(column_type = "JsonBinary")]
-    pub configuration: Json,
+    pub configuration: DbJson,
     /// Successful executions / finished executions, 0..=1.
     pub success_rate: f64,
     pub avg_execution_time_ms: i32,
@@ -44,13 +43,13 @@ pub struct Model {
     pub version: String,
     /// A JSON array of strings.
     #[sea_orm(column_type = "JsonBinary")]
-    pub tags: Json,
+    pub tags: DbJson,
     #[sea_orm(column_type = "JsonBinary")]
-    pub metadata: Json,
-    pub last_used_at: Option<DateTimeUtc>,
-    pub created_at: DateTimeUtc,
-    pub updated_at: DateTimeUtc,
-    pub deprecated_at: Option<DateTimeUtc>,
+    pub metadata: DbJson,
+    pub last_used_at: Option<DbDateTime>,
+    pub created_at: DbDateTime,
+    pub updated_at: DbDateTime,
+    pub deprecated_at: Option<DbDateTime>,
     #[sea_orm(has_many)]
     #[serde(skip)]
     pub tasks: HasMany<super::tasks::Entity>,

@@ -1,10 +1,9 @@
 //! `audit_logs`: the immutable event trail (append-only: the database refuses UPDATE, DELETE
 //! and, on PostgreSQL, TRUNCATE) (seed 004).
 
+use crate::{DbDateTime, DbJson, DbUuid};
 use sea_orm::entity::prelude::*;
 use serde::{Deserialize, Serialize};
-
-use crate::DbUuid;
 
 /// A row of `audit_logs`.
 #[sea_orm::model]
@@ -26,17 +25,17 @@ pub struct Model {
     #[sea_orm(column_type = "String(StringLen::N(255))")]
     pub resource_id: Option<String>,
     #[sea_orm(column_type = "JsonBinary")]
-    pub old_values: Option<Json>,
+    pub old_values: Option<DbJson>,
     #[sea_orm(column_type = "JsonBinary")]
-    pub new_values: Option<Json>,
+    pub new_values: Option<DbJson>,
     /// IPv4 or IPv6, as text.
     #[sea_orm(column_type = "String(StringLen::N(45))")]
     pub ip_address: Option<String>,
     #[sea_orm(column_type = "Text")]
     pub user_agent: Option<String>,
     #[sea_orm(column_type = "JsonBinary")]
-    pub metadata: Json,
+    pub metadata: DbJson,
     /// Always `true` (CHECK `ck_audit_logs_is_immutable`).
     pub is_immutable: bool,
-    pub created_at: DateTimeUtc,
+    pub created_at: DbDateTime,
 }

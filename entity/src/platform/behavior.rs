@@ -5,18 +5,15 @@ use super::{
     task_comments, tasks, users,
 };
 
-crate::timestamped!(created_updated:
-    users::ActiveModel => created_at, updated_at;
-    projects::ActiveModel => created_at, updated_at;
-    agents::ActiveModel => created_at, updated_at;
-    tasks::ActiveModel => created_at, updated_at;
-    evidence::ActiveModel => created_at, updated_at;
-    task_comments::ActiveModel => created_at, updated_at;
-);
-
-crate::timestamped!(created:
-    agent_executions::ActiveModel => created_at,
-    audit_logs::ActiveModel => created_at,
-    task_attachments::ActiveModel => created_at,
-    activity_feed::ActiveModel => created_at,
-);
+crate::timestamped! {
+    users::ActiveModel { insert: [created_at], save: [updated_at] }
+    projects::ActiveModel { insert: [created_at], save: [updated_at] }
+    agents::ActiveModel { insert: [created_at], save: [updated_at] }
+    tasks::ActiveModel { insert: [created_at], save: [updated_at] }
+    evidence::ActiveModel { insert: [created_at], save: [updated_at] }
+    task_comments::ActiveModel { insert: [created_at], save: [updated_at] }
+    agent_executions::ActiveModel { insert: [created_at] }
+    audit_logs::ActiveModel { insert: [created_at] }
+    task_attachments::ActiveModel { insert: [created_at] }
+    activity_feed::ActiveModel { insert: [created_at] }
+}

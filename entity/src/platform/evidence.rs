@@ -1,11 +1,11 @@
 //! `evidence`: the evidence registry behind every decision, with credibility scores and
 //! attestation (seed 004).
 
+use crate::{DbDateTime, DbJson, DbUuid};
 use sea_orm::entity::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use super::sea_orm_active_enums::EvidenceSourceType;
-use crate::DbUuid;
 
 /// A row of `evidence`.
 #[sea_orm::model]
@@ -29,25 +29,25 @@ pub struct Model {
     pub content: Option<String>,
     /// The evidence's structured payload.
     #[sea_orm(column_type = "JsonBinary")]
-    pub raw_data: Json,
+    pub raw_data: DbJson,
     /// How reliable the evidence is, 0.0..=1.0.
     pub credibility_score: f64,
     pub is_verified: bool,
-    pub verified_at: Option<DateTimeUtc>,
+    pub verified_at: Option<DbDateTime>,
     /// A JSON array of `evidence_id`s that support this one.
     #[sea_orm(column_type = "JsonBinary")]
-    pub related_evidence: Json,
+    pub related_evidence: DbJson,
     /// A JSON array of `evidence_id`s that contradict this one.
     #[sea_orm(column_type = "JsonBinary")]
-    pub contradicting_evidence: Json,
+    pub contradicting_evidence: DbJson,
     /// A JSON array of strings.
     #[sea_orm(column_type = "JsonBinary")]
-    pub tags: Json,
+    pub tags: DbJson,
     #[sea_orm(column_type = "JsonBinary")]
-    pub metadata: Json,
-    pub created_at: DateTimeUtc,
-    pub updated_at: DateTimeUtc,
-    pub expires_at: Option<DateTimeUtc>,
+    pub metadata: DbJson,
+    pub created_at: DbDateTime,
+    pub updated_at: DbDateTime,
+    pub expires_at: Option<DbDateTime>,
     #[sea_orm(belongs_to, from = "task_id", to = "task_id", on_delete = "SetNull")]
     #[serde(skip)]
     pub task: BelongsTo<Option<super::tasks::Entity>>,

@@ -1,11 +1,11 @@
 //! `projects`: software projects managed by the platform, with their repository and delivery
 //! metrics (seed 004).
 
+use crate::{DbDateTime, DbJson, DbUuid};
 use sea_orm::entity::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use super::sea_orm_active_enums::ProjectStatus;
-use crate::DbUuid;
 
 /// A row of `projects`.
 #[sea_orm::model]
@@ -31,17 +31,17 @@ pub struct Model {
     pub is_public: bool,
     /// A JSON array of technologies.
     #[sea_orm(column_type = "JsonBinary")]
-    pub technology_stack: Json,
+    pub technology_stack: DbJson,
     #[sea_orm(column_type = "JsonBinary")]
-    pub metadata: Json,
+    pub metadata: DbJson,
     /// Merged pull requests / closed pull requests, 0..=1.
     pub pr_merge_rate: Option<f64>,
     /// Line coverage in percent, 0..=100.
     pub test_coverage_percent: Option<f64>,
-    pub created_at: DateTimeUtc,
-    pub updated_at: DateTimeUtc,
-    pub last_activity_at: Option<DateTimeUtc>,
-    pub archived_at: Option<DateTimeUtc>,
+    pub created_at: DbDateTime,
+    pub updated_at: DbDateTime,
+    pub last_activity_at: Option<DbDateTime>,
+    pub archived_at: Option<DbDateTime>,
     #[sea_orm(belongs_to, from = "owner_id", to = "user_id", on_delete = "Restrict")]
     #[serde(skip)]
     pub owner: BelongsTo<super::users::Entity>,

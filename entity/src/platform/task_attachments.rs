@@ -1,9 +1,8 @@
 //! `task_attachments`: files attached to tasks, optionally registered as evidence (seed 004).
 
+use crate::{DbDateTime, DbJson, DbUuid};
 use sea_orm::entity::prelude::*;
 use serde::{Deserialize, Serialize};
-
-use crate::DbUuid;
 
 /// A row of `task_attachments`.
 #[sea_orm::model]
@@ -26,8 +25,8 @@ pub struct Model {
     pub is_evidence: bool,
     pub evidence_id: Option<DbUuid>,
     #[sea_orm(column_type = "JsonBinary")]
-    pub metadata: Json,
-    pub created_at: DateTimeUtc,
+    pub metadata: DbJson,
+    pub created_at: DbDateTime,
     #[sea_orm(belongs_to, from = "task_id", to = "task_id", on_delete = "Cascade")]
     #[serde(skip)]
     pub task: BelongsTo<super::tasks::Entity>,

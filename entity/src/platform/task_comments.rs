@@ -1,9 +1,8 @@
 //! `task_comments`: comments on tasks and pull requests by users or agents (seed 004).
 
+use crate::{DbDateTime, DbJson, DbUuid};
 use sea_orm::entity::prelude::*;
 use serde::{Deserialize, Serialize};
-
-use crate::DbUuid;
 
 /// A row of `task_comments`.
 #[sea_orm::model]
@@ -25,9 +24,9 @@ pub struct Model {
     pub is_ai_generated: bool,
     /// Generation context (model, prompt, tokens, …).
     #[sea_orm(column_type = "JsonBinary")]
-    pub ai_metadata: Json,
-    pub created_at: DateTimeUtc,
-    pub updated_at: DateTimeUtc,
+    pub ai_metadata: DbJson,
+    pub created_at: DbDateTime,
+    pub updated_at: DbDateTime,
     #[sea_orm(belongs_to, from = "task_id", to = "task_id", on_delete = "Cascade")]
     #[serde(skip)]
     pub task: BelongsTo<super::tasks::Entity>,

@@ -1,11 +1,11 @@
 //! `tasks`: issues, pull requests and tasks of a project, assigned to a user or an agent
 //! (seed 004).
 
+use crate::{DbDateTime, DbJson, DbUuid};
 use sea_orm::entity::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use super::sea_orm_active_enums::{TaskPriority, TaskStatus, TaskType};
-use crate::DbUuid;
 
 /// A row of `tasks`.
 #[sea_orm::model]
@@ -30,20 +30,20 @@ pub struct Model {
     pub assigned_to_agent_id: Option<DbUuid>,
     /// AI analysis of the task (a JSON object).
     #[sea_orm(column_type = "JsonBinary")]
-    pub ai_analysis: Json,
+    pub ai_analysis: DbJson,
     /// AI suggestions (a JSON array).
     #[sea_orm(column_type = "JsonBinary")]
-    pub ai_suggestions: Json,
+    pub ai_suggestions: DbJson,
     /// A JSON array of label strings.
     #[sea_orm(column_type = "JsonBinary")]
-    pub labels: Json,
+    pub labels: DbJson,
     #[sea_orm(column_type = "JsonBinary")]
-    pub metadata: Json,
-    pub created_at: DateTimeUtc,
-    pub updated_at: DateTimeUtc,
-    pub started_at: Option<DateTimeUtc>,
-    pub completed_at: Option<DateTimeUtc>,
-    pub due_at: Option<DateTimeUtc>,
+    pub metadata: DbJson,
+    pub created_at: DbDateTime,
+    pub updated_at: DbDateTime,
+    pub started_at: Option<DbDateTime>,
+    pub completed_at: Option<DbDateTime>,
+    pub due_at: Option<DbDateTime>,
     #[sea_orm(
         belongs_to,
         from = "project_id",

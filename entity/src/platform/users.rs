@@ -1,10 +1,10 @@
 //! `users`: human accounts and service accounts, with GitHub OAuth/SSO links (seed 004).
 
+use crate::{DbDateTime, DbJson, DbUuid};
 use sea_orm::entity::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use super::sea_orm_active_enums::UserRole;
-use crate::DbUuid;
 
 /// A row of `users`.
 #[sea_orm::model]
@@ -32,16 +32,16 @@ pub struct Model {
     /// The OAuth access token, encrypted by the application before it is stored.
     #[sea_orm(column_type = "Text")]
     pub github_access_token_encrypted: Option<String>,
-    pub github_token_expires_at: Option<DateTimeUtc>,
+    pub github_token_expires_at: Option<DbDateTime>,
     #[sea_orm(column_type = "JsonBinary")]
-    pub metadata: Json,
+    pub metadata: DbJson,
     #[sea_orm(column_type = "JsonBinary")]
-    pub preferences: Json,
-    pub created_at: DateTimeUtc,
-    pub updated_at: DateTimeUtc,
-    pub last_login_at: Option<DateTimeUtc>,
+    pub preferences: DbJson,
+    pub created_at: DbDateTime,
+    pub updated_at: DbDateTime,
+    pub last_login_at: Option<DbDateTime>,
     /// Soft deletion: set instead of deleting a user who owns projects.
-    pub deleted_at: Option<DateTimeUtc>,
+    pub deleted_at: Option<DbDateTime>,
     #[sea_orm(has_many)]
     #[serde(skip)]
     pub projects: HasMany<super::projects::Entity>,

@@ -469,7 +469,7 @@ where
                 freshness_score: Set(1.0),
                 anythingllm_workspace: Set(None),
                 anythingllm_document_id: Set(None),
-                created_at: Set(document.created_at),
+                created_at: Set(document.created_at.into()),
                 last_accessed_at: Set(None),
                 access_count: Set(0),
                 ..Default::default()

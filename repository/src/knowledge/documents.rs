@@ -12,6 +12,11 @@ use sha2::{Digest, Sha256};
 use crate::error::{Error, Result};
 use crate::validate;
 
+/// The current time at the stored precision, as the canonical models carry it.
+fn now_utc() -> DateTime<Utc> {
+    entity::behavior::now().into_inner()
+}
+
 /// The model version this build writes.
 pub const MODEL_VERSION: &str = "1.0.0";
 
@@ -66,7 +71,7 @@ pub struct DocumentMetadata {
     /// Lowercase hex SHA-256 of the content.
     pub content_hash: String,
     /// When the metadata was made.
-    #[serde(default = "entity::behavior::now")]
+    #[serde(default = "now_utc")]
     pub created_at: DateTime<Utc>,
     /// When it last changed.
     #[serde(default)]
@@ -100,7 +105,7 @@ impl DocumentMetadata {
             heading_count: headings,
             code_block_count: fences,
             content_hash: hex::encode(Sha256::digest(content.as_bytes())),
-            created_at: entity::behavior::now(),
+            created_at: now_utc(),
             updated_at: None,
         }
     }
@@ -127,7 +132,7 @@ pub struct DocumentChunk {
     /// Total chunks in the document.
     pub total_chunks: i32,
     /// When the chunk was made.
-    #[serde(default = "entity::behavior::now")]
+    #[serde(default = "now_utc")]
     pub created_at: DateTime<Utc>,
 }
 
@@ -154,7 +159,7 @@ pub struct ProcessedDocument {
     /// The chunks, in order.
     pub chunks: Vec<DocumentChunk>,
     /// When it was made.
-    #[serde(default = "entity::behavior::now")]
+    #[serde(default = "now_utc")]
     pub created_at: DateTime<Utc>,
     /// When it last changed.
     #[serde(default)]
@@ -177,7 +182,7 @@ impl ProcessedDocument {
         let id = id.into();
         let full_content = full_content.into();
         let total = saturate(chunk_texts.len());
-        let now = entity::behavior::now();
+        let now = now_utc();
         let chunks = chunk_texts
             .iter()
             .enumerate()

@@ -25,6 +25,7 @@
 
 use async_trait::async_trait;
 use chrono::{DateTime, SubsecRound, TimeDelta, Utc};
+use entity::DbDateTime;
 use entity::behavior::now;
 use entity::knowledge::sea_orm_active_enums::MappingSourceType;
 use entity::knowledge::technology_mappings::{ActiveModel, Column, Entity, Model};
@@ -392,7 +393,7 @@ async fn upsert_in<T: ConnectionTrait>(
         Some(row) => {
             let mut am = row.into_active_model();
             am.docs_path = Set(new.docs_path.clone());
-            am.file_patterns = Set(new.patterns_json());
+            am.file_patterns = Set(new.patterns_json().into());
             am.priority = Set(new.priority);
             am.is_official = Set(new.is_official);
             am.update_frequency_hours = Set(new.update_frequency_hours);
@@ -408,7 +409,7 @@ async fn upsert_in<T: ConnectionTrait>(
                 owner: Set(new.owner.clone()),
                 repo: Set(new.repo.clone()),
                 docs_path: Set(new.docs_path.clone()),
-                file_patterns: Set(new.patterns_json()),
+                file_patterns: Set(new.patterns_json().into()),
                 base_url: Set(new.base_url.clone()),
                 priority: Set(new.priority),
                 is_official: Set(new.is_official),
@@ -476,7 +477,7 @@ where
             overdue = overdue.add(
                 Condition::all()
                     .add(Column::UpdateFrequencyHours.eq(hours))
-                    .add(Column::LastUpdated.lte(threshold)),
+                    .add(Column::LastUpdated.lte(DbDateTime::from(threshold))),
             );
         }
         if overdue.is_empty() {
@@ -596,7 +597,10 @@ where
     #[instrument(skip_all, fields(db.table = "technology_mappings"))]
     async fn mark_updated(&self, mapping_id: &str, at: DateTime<Utc>) -> Result<()> {
         let updated = Entity::update_many()
-            .col_expr(Column::LastUpdated, Expr::value(Some(at.trunc_subsecs(6))))
+            .col_expr(
+                Column::LastUpdated,
+                Expr::value(Some(DbDateTime::from(at.trunc_subsecs(6)))),
+            )
             .col_expr(Column::UpdatedAt, Expr::value(now()))
             .filter(Column::MappingId.eq(mapping_id))
             .exec(&self.db)

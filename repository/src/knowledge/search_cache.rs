@@ -6,6 +6,7 @@ use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
 use chrono::{DateTime, SubsecRound, Utc};
+use entity::DbDateTime;
 use entity::behavior::now;
 use entity::knowledge::search_cache::{ActiveModel, Column, Entity, Model};
 use sea_orm::sea_query::{
@@ -176,18 +177,18 @@ impl NewSearchCache {
         Model {
             query_hash: self.query_hash,
             original_query: self.original_query,
-            search_results: self.search_results,
+            search_results: self.search_results.into(),
             technology_hint: self.technology_hint,
             workspace_slugs: self
                 .workspace_slugs
-                .map(|s| JsonValue::Array(s.into_iter().map(JsonValue::String).collect())),
+                .map(|s| JsonValue::Array(s.into_iter().map(JsonValue::String).collect()).into()),
             result_count: self.result_count,
             execution_time_ms: self.execution_time_ms,
             cache_hit: false,
-            created_at: at,
-            expires_at,
+            created_at: at.into(),
+            expires_at: expires_at.into(),
             access_count: 0,
-            last_accessed_at: at,
+            last_accessed_at: at.into(),
         }
     }
 }
@@ -337,7 +338,7 @@ fn delete_expired_chunk(
     let expired = Query::select()
         .expr(Expr::cust(row_id))
         .from(Entity)
-        .and_where(Expr::col(Column::ExpiresAt).lte(now))
+        .and_where(Expr::col(Column::ExpiresAt).lte(DbDateTime::from(now)))
         .order_by(Column::ExpiresAt, Order::Asc)
         .limit(chunk_size)
         .take();
@@ -351,7 +352,7 @@ fn delete_expired_chunk(
     Query::delete()
         .from_table(Entity)
         .and_where(row_in_chunk)
-        .and_where(Expr::col(Column::ExpiresAt).lte(now))
+        .and_where(Expr::col(Column::ExpiresAt).lte(DbDateTime::from(now)))
         .take()
 }
 
@@ -362,7 +363,7 @@ fn more_than_chunk_expired(now: DateTime<Utc>, chunk_size: u64) -> SelectStateme
     Query::select()
         .column(Column::ExpiresAt)
         .from(Entity)
-        .and_where(Expr::col(Column::ExpiresAt).lte(now))
+        .and_where(Expr::col(Column::ExpiresAt).lte(DbDateTime::from(now)))
         .order_by(Column::ExpiresAt, Order::Asc)
         .limit(1)
         .offset(chunk_size)
@@ -373,7 +374,7 @@ fn more_than_chunk_expired(now: DateTime<Utc>, chunk_size: u64) -> SelectStateme
 fn delete_all_expired(now: DateTime<Utc>) -> DeleteStatement {
     Query::delete()
         .from_table(Entity)
-        .and_where(Expr::col(Column::ExpiresAt).lte(now))
+        .and_where(Expr::col(Column::ExpiresAt).lte(DbDateTime::from(now)))
         .take()
 }
 
@@ -432,7 +433,7 @@ where
     #[instrument(skip_all, fields(db.table = "search_cache"))]
     async fn put(&self, new: NewSearchCache) -> Result<Model> {
         new.validate()?;
-        let model = new.into_model(now());
+        let model = new.into_model(now().into_inner());
         Entity::insert(active(&model))
             .on_conflict(replace_on_conflict())
             .exec_without_returning(&self.db)
@@ -457,7 +458,7 @@ where
             return Ok(0);
         }
         let total = unique.len() as u64;
-        let at = now();
+        let at = now().into_inner();
         let txn = begin_write(&self.db).await?;
         let mut rows = unique.into_iter().peekable();
         while rows.peek().is_some() {
@@ -481,10 +482,10 @@ where
         // expired row matches nothing, so it is neither returned nor touched.
         let mut update = Entity::update_many()
             .col_expr(Column::AccessCount, Expr::col(Column::AccessCount).add(1))
-            .col_expr(Column::LastAccessedAt, Expr::value(now))
+            .col_expr(Column::LastAccessedAt, Expr::value(DbDateTime::from(now)))
             .col_expr(Column::CacheHit, Expr::value(true))
             .filter(Column::QueryHash.eq(query_hash))
-            .filter(Column::ExpiresAt.gt(now))
+            .filter(Column::ExpiresAt.gt(DbDateTime::from(now)))
             .into_query();
         update.returning_all();
         let stmt = self.db.get_database_backend().build(&update);
@@ -550,7 +551,7 @@ where
         let query = Query::select()
             .expr_as(Expr::col(Column::QueryHash).count(), "total")
             .expr_as(
-                Expr::case(Expr::col(Column::ExpiresAt).lte(now), 1).count(),
+                Expr::case(Expr::col(Column::ExpiresAt).lte(DbDateTime::from(now)), 1).count(),
                 "expired",
             )
             .from(Entity)

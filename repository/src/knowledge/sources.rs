@@ -22,6 +22,7 @@
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
+use entity::DbDateTime;
 use entity::behavior::now;
 use entity::knowledge::sea_orm_active_enums::{RateLimitStatus, SourceType};
 use entity::knowledge::source_metadata::{ActiveModel, Column, Entity, Model};
@@ -422,7 +423,10 @@ where
         }
         let updated = Entity::update_many()
             .col_expr(Column::RateLimitStatus, Expr::value(Some(status)))
-            .col_expr(Column::RateLimitResetAt, Expr::value(reset_at))
+            .col_expr(
+                Column::RateLimitResetAt,
+                Expr::value(reset_at.map(DbDateTime::from)),
+            )
             .col_expr(Column::UpdatedAt, Expr::value(at))
             .filter(Column::SourceId.eq(source_id))
             .exec(&self.db)
@@ -438,8 +442,8 @@ where
         let row = self.get(source_id).await?;
         Ok(effective_rate_limit(
             row.rate_limit_status,
-            row.rate_limit_reset_at,
-            now(),
+            row.rate_limit_reset_at.map(DbDateTime::into_inner),
+            now().into_inner(),
         ))
     }
 
@@ -497,7 +501,7 @@ mod tests {
 
     #[test]
     fn rate_limit_lifts_at_reset_time() {
-        let t = now();
+        let t = now().into_inner();
         let one = chrono::TimeDelta::microseconds(1);
         let limited = Some(RateLimitStatus::Limited);
         assert_eq!(

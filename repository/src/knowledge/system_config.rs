@@ -46,9 +46,9 @@ impl From<Model> for ConfigEntry {
     fn from(m: Model) -> Self {
         Self {
             key: m.key,
-            value: m.value,
+            value: m.value.into_inner(),
             schema_version: m.schema_version,
-            updated_at: m.updated_at,
+            updated_at: m.updated_at.into_inner(),
             updated_by: m.updated_by,
         }
     }
@@ -158,14 +158,14 @@ where
             key: key.to_owned(),
             value,
             schema_version: schema_version.to_owned(),
-            updated_at: now(),
+            updated_at: now().into_inner(),
             updated_by: updated_by.to_owned(),
         };
         let row = ActiveModel {
             key: Set(entry.key.clone()),
-            value: Set(entry.value.clone()),
+            value: Set(entry.value.clone().into()),
             schema_version: Set(entry.schema_version.clone()),
-            updated_at: Set(entry.updated_at),
+            updated_at: Set(entry.updated_at.into()),
             updated_by: Set(entry.updated_by.clone()),
         };
         Entity::insert(row)

@@ -271,7 +271,7 @@ async fn status_transitions(db: &TestDb) {
 async fn access_counting(db: &TestDb) {
     let repo = store(db);
     repo.create(doc(1, "rust", 0.5)).await.expect("create");
-    let before = entity::behavior::now();
+    let before = tests::now();
     let mut tasks = Vec::new();
     for _ in 0..20 {
         let repo = store(db);

@@ -110,7 +110,7 @@ async fn interaction_is_one_transaction(db: &TestDb) {
     with_docs(db, 1).await;
     let repo = store(db);
     let content = ContentStore::new(db.conn.clone());
-    let before = entity::behavior::now();
+    let before = tests::now();
     let done = repo
         .record_interaction(full_feedback("c00000000"), NewSignal::click("c00000000"))
         .await

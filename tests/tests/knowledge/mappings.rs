@@ -1,7 +1,7 @@
 //! `MappingRepository` on a real database.
 
 use chrono::TimeDelta;
-use entity::behavior::now;
+use tests::now;
 use entity::knowledge::sea_orm_active_enums::MappingSourceType;
 use entity::knowledge::technology_mappings;
 use repository::knowledge::{
@@ -98,7 +98,7 @@ async fn upsert_inserts_updates_and_leaves_unchanged(db: &TestDb) {
         .expect("upsert inactive");
     assert_eq!(outcome, UpsertOutcome::Updated);
     assert!(!kept.is_active);
-    assert_eq!(kept.last_updated, Some(at));
+    assert_eq!(kept.last_updated, Some(at.into()));
 }
 
 async fn upsert_sees_web_duplicates_with_null_owner_and_repo(db: &TestDb) {
@@ -347,7 +347,7 @@ async fn due_for_update_is_exact_at_the_boundary(db: &TestDb) {
             .await
             .expect("get")
             .last_updated,
-        Some(t),
+        Some(t.into()),
         "stored to the microsecond"
     );
 

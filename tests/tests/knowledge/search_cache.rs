@@ -3,7 +3,7 @@
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
-use entity::behavior::now;
+use tests::now;
 use repository::Error;
 use repository::knowledge::search_cache::{MAX_CLEANUP_CHUNK, MAX_TTL};
 use repository::knowledge::{
@@ -56,7 +56,7 @@ async fn put_then_get_counts_accesses(db: &TestDb) {
     );
     assert_eq!(
         stored.workspace_slugs,
-        Some(json!(["rust-docs", "rust-book"]))
+        Some(json!(["rust-docs", "rust-book"]).into())
     );
 
     let at = now();
@@ -124,7 +124,7 @@ async fn put_replaces_the_entry(db: &TestDb) {
 async fn expiry_is_exclusive_at_now(db: &TestDb) {
     let repo = store(db);
     let stored = repo.put(entry(1, HOUR)).await.expect("put");
-    let expires_at = stored.expires_at;
+    let expires_at = stored.expires_at.into_inner();
 
     // expires_at == now: expired. A miss, and the row is not touched.
     assert_eq!(repo.get(&hash(1), expires_at).await.expect("get"), None);
@@ -388,7 +388,7 @@ async fn put_many_in_one_transaction(db: &TestDb) {
     assert_eq!(seven.search_results, json!({"again": true}));
     assert_eq!(seven.result_count, 0, "not an array");
     assert_eq!(seven.technology_hint.as_deref(), Some("go"));
-    assert_eq!(seven.workspace_slugs, Some(json!(["go-docs"])));
+    assert_eq!(seven.workspace_slugs, Some(json!(["go-docs"]).into()));
     assert_eq!(seven.execution_time_ms, 9);
     assert_eq!(
         seven.expires_at - seven.created_at,

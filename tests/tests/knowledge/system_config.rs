@@ -2,7 +2,7 @@
 
 use std::collections::BTreeMap;
 
-use entity::behavior::now;
+use tests::now;
 use repository::knowledge::system_config::get_typed_entry;
 use repository::knowledge::{
     ContentFilter, SystemConfigRepository, SystemConfigStore, get_typed, set_typed,

@@ -1,6 +1,4 @@
-//! Column types shared by every system.
-//!
-//! # UUIDs
+//! UUIDs: `uuid` on PostgreSQL, hyphenated `TEXT` on SQLite.
 //!
 //! The seeds that use UUID keys (003, 004) target PostgreSQL, where the column type is `uuid`;
 //! on SQLite we store UUIDs as hyphenated lowercase `TEXT` so that the file stays readable with the
