@@ -309,3 +309,83 @@ pub async fn forget_version(manager: &SchemaManager<'_>, version_id: &str) -> Re
         .take();
     manager.exec_stmt(stmt).await
 }
+
+/// Column helpers for migrations from `m20261201_000010` on: on SQLite they declare the seeds'
+/// type names (`TIMESTAMP`, `JSON`, `UUID`, `REAL`) and default timestamps to
+/// `CURRENT_TIMESTAMP`, the shapes `m20261201_000010_convert_sqlite_column_types` gave every
+/// earlier table; on PostgreSQL they are the same types as the helpers above.
+///
+/// The helpers above stay as they were released: earlier migrations must keep doing what they
+/// did.
+pub mod native {
+    use sea_orm_migration::prelude::*;
+    use sea_orm_migration::sea_orm::DbBackend;
+
+    fn sqlite_or(
+        backend: DbBackend,
+        name: &'static str,
+        sqlite: &'static str,
+        other: ColumnType,
+    ) -> ColumnDef {
+        match backend {
+            DbBackend::Sqlite => ColumnDef::new_with_type(name, ColumnType::custom(sqlite)),
+            _ => ColumnDef::new_with_type(name, other),
+        }
+    }
+
+    /// A timestamp column (`timestamptz` / SQLite `TIMESTAMP`), nullable unless made
+    /// `not_null()`.
+    #[must_use]
+    pub fn timestamp(backend: DbBackend, name: &'static str) -> ColumnDef {
+        sqlite_or(
+            backend,
+            name,
+            "TIMESTAMP",
+            ColumnType::TimestampWithTimeZone,
+        )
+    }
+
+    /// `name TIMESTAMP NOT NULL DEFAULT CURRENT_TIMESTAMP`.
+    #[must_use]
+    pub fn timestamp_now(backend: DbBackend, name: &'static str) -> ColumnDef {
+        timestamp(backend, name)
+            .not_null()
+            .default(Expr::current_timestamp())
+            .take()
+    }
+
+    /// `name TIMESTAMP DEFAULT CURRENT_TIMESTAMP` (nullable, as some seeds write it).
+    #[must_use]
+    pub fn timestamp_now_null(backend: DbBackend, name: &'static str) -> ColumnDef {
+        timestamp(backend, name)
+            .null()
+            .default(Expr::current_timestamp())
+            .take()
+    }
+
+    /// A JSON column (`json` / SQLite `JSON`), nullable unless made `not_null()`.
+    #[must_use]
+    pub fn json(backend: DbBackend, name: &'static str) -> ColumnDef {
+        sqlite_or(backend, name, "JSON", ColumnType::Json)
+    }
+
+    /// A JSONB column (`jsonb` / SQLite `JSON`), nullable unless made `not_null()`.
+    #[must_use]
+    pub fn json_binary(backend: DbBackend, name: &'static str) -> ColumnDef {
+        sqlite_or(backend, name, "JSON", ColumnType::JsonBinary)
+    }
+
+    /// A UUID column (`uuid` / SQLite `UUID` holding hyphenated text), nullable unless made
+    /// `not_null()`.
+    #[must_use]
+    pub fn uuid(backend: DbBackend, name: &'static str) -> ColumnDef {
+        sqlite_or(backend, name, "UUID", ColumnType::Uuid)
+    }
+
+    /// A floating-point column (`double precision` / SQLite `REAL`), nullable unless made
+    /// `not_null()`.
+    #[must_use]
+    pub fn real(backend: DbBackend, name: &'static str) -> ColumnDef {
+        sqlite_or(backend, name, "REAL", ColumnType::Double)
+    }
+}

@@ -260,7 +260,7 @@ pub fn v<T: Into<sea_orm::Value>>(value: T) -> sea_orm::sea_query::Expr {
 
 /// A JSON value for a `json`/`jsonb` column.
 #[must_use]
-pub fn json(value: serde_json::Value) -> sea_orm::sea_query::Expr {
+pub fn json(value: impl Into<sea_orm::Value>) -> sea_orm::sea_query::Expr {
     sea_orm::sea_query::Expr::val(value)
 }
 

@@ -1,17 +1,17 @@
 //! The shared column types round-trip on every backend: `DbUuid` (uuid / text), timestamps
-//! (timestamptz / RFC 3339 text) compared against database defaults, and JSON.
+//! (timestamptz / SQLite's own text) compared against database defaults, and JSON.
 
 use chrono::Duration;
 use entity::DbUuid;
 use entity::behavior::now;
-use migration::common::{create_table, timestamp_now, uuid_pk};
+use migration::common::{create_table, native, uuid_pk};
 use sea_orm::entity::prelude::*;
-use sea_orm::sea_query::{ColumnDef, Table};
+use sea_orm::sea_query::Table;
 use sea_orm::{ActiveValue::Set, QueryOrder};
 use tests::{TestDb, db_tests};
 
 mod probe {
-    use entity::DbUuid;
+    use entity::{DbDateTime, DbJson, DbUuid};
     use sea_orm::entity::prelude::*;
 
     #[sea_orm::model]
@@ -21,8 +21,8 @@ mod probe {
         #[sea_orm(primary_key, auto_increment = false)]
         pub id: DbUuid,
         pub other: Option<DbUuid>,
-        pub at: DateTimeUtc,
-        pub doc: Json,
+        pub at: DbDateTime,
+        pub doc: DbJson,
     }
 
     impl ActiveModelBehavior for ActiveModel {}
@@ -36,9 +36,9 @@ async fn create_probe(db: &TestDb) {
         Table::create()
             .table("type_probe")
             .col(uuid_pk(b, "id"))
-            .col(ColumnDef::new("other").uuid().null())
-            .col(timestamp_now(b, "at"))
-            .col(ColumnDef::new("doc").json_binary().not_null())
+            .col(native::uuid(b, "other").null())
+            .col(native::timestamp_now(b, "at"))
+            .col(native::json_binary(b, "doc").not_null())
             .take(),
     )
     .await
@@ -54,7 +54,7 @@ async fn uuid_timestamps_and_json_round_trip(db: &TestDb) {
         id: Set(id),
         other: Set(Some(other)),
         at: Set(at),
-        doc: Set(serde_json::json!({"n": 42, "tags": ["a"]})),
+        doc: Set(serde_json::json!({"n": 42, "tags": ["a"]}).into()),
     }
     .insert(&db.conn)
     .await
@@ -101,9 +101,10 @@ async fn uuid_timestamps_and_json_round_trip(db: &TestDb) {
         "database default is a v4 UUID"
     );
     // Database default and application time agree to within a few seconds, and compare in SQL.
+    // SQLite's CURRENT_TIMESTAMP (the seeds' default) keeps whole seconds.
     assert!((defaulted.at - now()).abs() < Duration::seconds(5));
     let later = probe::Entity::find()
-        .filter(probe::Column::At.gt(at - Duration::milliseconds(1)))
+        .filter(probe::Column::At.gt(at - Duration::seconds(1)))
         .all(&db.conn)
         .await
         .expect("compare timestamps");

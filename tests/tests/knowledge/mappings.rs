@@ -1,7 +1,6 @@
 //! `MappingRepository` on a real database.
 
 use chrono::TimeDelta;
-use tests::now;
 use entity::knowledge::sea_orm_active_enums::MappingSourceType;
 use entity::knowledge::technology_mappings;
 use repository::knowledge::{
@@ -10,6 +9,7 @@ use repository::knowledge::{
 use repository::{Error, Page};
 use sea_orm::sea_query::Expr;
 use sea_orm::{DatabaseExecutor, EntityTrait, TransactionTrait};
+use tests::now;
 use tests::{TestDb, db_tests};
 
 /// A change that breaks one rule.
@@ -427,7 +427,7 @@ async fn due_for_update_with_many_frequencies(db: &TestDb) {
     technology_mappings::Entity::update_many()
         .col_expr(
             technology_mappings::Column::LastUpdated,
-            Expr::value(Some(t)),
+            Expr::value(Some(entity::DbDateTime::from(t))),
         )
         .exec(&db.conn)
         .await

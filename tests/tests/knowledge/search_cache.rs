@@ -3,7 +3,6 @@
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
-use tests::now;
 use repository::Error;
 use repository::knowledge::search_cache::{MAX_CLEANUP_CHUNK, MAX_TTL};
 use repository::knowledge::{
@@ -11,6 +10,7 @@ use repository::knowledge::{
 };
 use sea_orm::{DatabaseExecutor, TransactionTrait};
 use serde_json::json;
+use tests::now;
 use tests::{TestDb, db_tests};
 
 /// Breaks one field of a valid input.

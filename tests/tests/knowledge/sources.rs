@@ -1,7 +1,6 @@
 //! `SourceRepository` on a real database.
 
 use chrono::TimeDelta;
-use tests::now;
 use entity::knowledge::sea_orm_active_enums::{RateLimitStatus, SourceType};
 use entity::knowledge::source_metadata;
 use repository::Error;
@@ -11,6 +10,7 @@ use repository::knowledge::sources::{
 use repository::knowledge::{NewSource, SourceRepository, SourceStore};
 use sea_orm::sea_query::Expr;
 use sea_orm::{ColumnTrait, DatabaseExecutor, EntityTrait, QueryFilter, TransactionTrait};
+use tests::now;
 use tests::{TestDb, db_tests};
 
 /// A change that breaks one rule.
@@ -335,18 +335,32 @@ async fn rate_limit_status_and_reset(db: &TestDb) {
         .await
         .expect("exhausted");
     assert_eq!(row.rate_limit_status, Some(RateLimitStatus::Exhausted));
-    assert_eq!(row.rate_limit_reset_at, Some(reset.into()), "stored exactly");
+    assert_eq!(
+        row.rate_limit_reset_at,
+        Some(reset.into()),
+        "stored exactly"
+    );
     let state = repo.rate_limit_status("s").await.expect("status");
     assert_eq!(state.status, RateLimitStatus::Exhausted);
     assert_eq!(state.reset_at, Some(reset));
     // The boundary, on the stored values: limited until the reset instant, normal at it.
     let one = TimeDelta::microseconds(1);
     assert_eq!(
-        effective_rate_limit(row.rate_limit_status, row.rate_limit_reset_at.map(Into::into), reset - one).status,
+        effective_rate_limit(
+            row.rate_limit_status,
+            row.rate_limit_reset_at.map(Into::into),
+            reset - one
+        )
+        .status,
         RateLimitStatus::Exhausted
     );
     assert_eq!(
-        effective_rate_limit(row.rate_limit_status, row.rate_limit_reset_at.map(Into::into), reset).status,
+        effective_rate_limit(
+            row.rate_limit_status,
+            row.rate_limit_reset_at.map(Into::into),
+            reset
+        )
+        .status,
         RateLimitStatus::Normal
     );
 

@@ -2,7 +2,6 @@
 
 use std::collections::BTreeMap;
 
-use tests::now;
 use repository::knowledge::system_config::get_typed_entry;
 use repository::knowledge::{
     ContentFilter, SystemConfigRepository, SystemConfigStore, get_typed, set_typed,
@@ -10,6 +9,7 @@ use repository::knowledge::{
 use repository::{Error, knowledge::ContentOrder};
 use sea_orm::{DatabaseExecutor, TransactionTrait};
 use serde_json::json;
+use tests::now;
 use tests::{TestDb, db_tests};
 
 fn store(db: &TestDb) -> SystemConfigStore<sea_orm::DatabaseConnection> {

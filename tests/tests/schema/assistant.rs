@@ -231,24 +231,23 @@ async fn column_types_match_seed(db: &TestDb) {
             let pg = db.backend == Backend::Postgres;
             let ok = match ty {
                 Ty::UuidPk if pg => data_type == "uuid" && default == "gen_random_uuid()",
-                Ty::UuidPk => data_type == "uuid_text" && default.contains("randomblob"),
-                Ty::Uuid => data_type == if pg { "uuid" } else { "uuid_text" },
+                Ty::UuidPk => data_type == "uuid" && default.contains("randomblob"),
+                Ty::Uuid => data_type == if pg { "uuid" } else { "uuid" },
                 Ty::Text => data_type == "text",
                 Ty::Varchar(n) if pg => data_type == "character varying" && *len == Some(*n),
                 Ty::Varchar(n) => *data_type == format!("varchar({n})"),
-                Ty::Float => data_type == if pg { "double precision" } else { "double" },
+                Ty::Float => data_type == if pg { "double precision" } else { "real" },
                 Ty::BigInt => data_type == if pg { "bigint" } else { "integer" },
                 Ty::Bool => data_type == "boolean",
-                Ty::Jsonb => data_type == if pg { "jsonb" } else { "jsonb_text" },
+                Ty::Jsonb => data_type == if pg { "jsonb" } else { "json" },
                 Ty::Timestamp | Ty::TimestampNow => {
                     let type_ok = if pg {
                         data_type == "timestamp with time zone"
                     } else {
-                        data_type == "timestamp_with_timezone_text"
+                        data_type == "timestamp"
                     };
                     let default_ok = match ty {
-                        Ty::TimestampNow if pg => default == "current_timestamp",
-                        Ty::TimestampNow => default.contains("'now'"),
+                        Ty::TimestampNow => default == "current_timestamp",
                         _ => default.is_empty(),
                     };
                     type_ok && default_ok
@@ -553,7 +552,7 @@ async fn foreign_keys_follow_the_seed(db: &TestDb) {
 async fn defaults_follow_the_seed(db: &TestDb) {
     let before = now() - Duration::seconds(5);
     let after = now() + Duration::seconds(5);
-    let recent = |at: Option<DateTimeUtc>, what: &str| {
+    let recent = |at: Option<entity::DbDateTime>, what: &str| {
         let at = at.unwrap_or_else(|| panic!("{:?}: {what} defaulted to NULL", db.backend));
         assert!(at > before && at < after, "{:?}: {what} = {at}", db.backend);
     };
@@ -722,7 +721,8 @@ async fn entities_round_trip(db: &TestDb) {
             "tables": [{"name": "employees", "columns": [{"name": "id", "type": "integer"}]}],
             "version": 3,
             "ratio": 0.5
-        }),
+        })
+        .into(),
         discovered_at: Some(at - Duration::minutes(10)),
         expires_at: at + Duration::hours(24),
         created_at: Some(at - Duration::minutes(10)),
@@ -776,7 +776,7 @@ async fn entities_round_trip(db: &TestDb) {
         user_identifier: Some("hr-analyst@example.com".to_owned()),
         ip_address: Some("2001:0db8:85a3:0000:0000:8a2e:0370:7334".to_owned()),
         user_agent: Some("Mozilla/5.0 (X11; Linux x86_64)".to_owned()),
-        session_data: serde_json::json!({"locale": "en-GB", "recent_queries": 3}),
+        session_data: serde_json::json!({"locale": "en-GB", "recent_queries": 3}).into(),
         created_at: at - Duration::hours(2),
         last_activity_at: at - Duration::minutes(4),
         expires_at: at + Duration::hours(22),
@@ -803,7 +803,7 @@ async fn entities_round_trip(db: &TestDb) {
         level: LogLevel::Critical,
         logger: "app.database.connection".to_owned(),
         message: "PostgreSQL primary unreachable; failing over to replica".to_owned(),
-        context: Some(serde_json::json!({"attempt": 3, "host": "db-1"})),
+        context: Some(serde_json::json!({"attempt": 3, "host": "db-1"}).into()),
         exception: Some("Traceback (most recent call last):\n  ...".to_owned()),
         user_session_id: Some(session.id),
         request_id: Some("req-7f3a9c".to_owned()),
@@ -870,7 +870,7 @@ async fn entities_stamp_timestamps(db: &TestDb) {
     let session = user_sessions::ActiveModel {
         id: Set(DbUuid::new_v4()),
         session_token_hash: Set("11".repeat(32)),
-        session_data: Set(serde_json::json!({})),
+        session_data: Set(serde_json::json!({}).into()),
         expires_at: Set(now() + Duration::hours(1)),
         is_active: Set(true),
         ..Default::default()
