@@ -238,6 +238,7 @@ macro_rules! db_tests {
                 async fn sqlite() {
                     let db = $crate::TestDb::migrated($crate::Backend::Sqlite).await.expect("sqlite");
                     super::$name(&db).await;
+                    db.assert_sqlite_timestamps().await;
                 }
 
                 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -251,6 +252,55 @@ macro_rules! db_tests {
             }
         )*
     };
+}
+
+impl TestDb {
+    /// Assert that every `TIMESTAMP` column of every table holds SQLite's own shape
+    /// (`YYYY-MM-DD HH:MM:SS[.fff…]`, UTC, no `T`, no offset): whatever a test wrote through the
+    /// repositories compares right against `CURRENT_TIMESTAMP` and other clients' values.
+    ///
+    /// # Panics
+    /// When a value of another shape is found (SQLite only; a no-op on PostgreSQL).
+    pub async fn assert_sqlite_timestamps(&self) {
+        if self.backend != Backend::Sqlite {
+            return;
+        }
+        let columns = self
+            .conn
+            .query_all_raw(Statement::from_string(
+                DbBackend::Sqlite,
+                "SELECT m.name AS t, c.name AS c FROM sqlite_schema m, pragma_table_info(m.name) c \
+                 WHERE m.type = 'table' AND c.type = 'TIMESTAMP'",
+            ))
+            .await
+            .expect("timestamp columns");
+        let mut problems = Vec::new();
+        for row in columns {
+            let table: String = row.try_get("", "t").expect("table");
+            let column: String = row.try_get("", "c").expect("column");
+            // Identifiers from the schema itself, not input.
+            let sql = format!(
+                "SELECT \"{column}\" AS v FROM \"{table}\" WHERE \"{column}\" IS NOT NULL \
+                 AND NOT (typeof(\"{column}\") = 'text' AND \"{column}\" GLOB \
+                 '[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9] [0-9][0-9]:[0-9][0-9]:[0-9][0-9]*' \
+                 AND substr(\"{column}\", 20) NOT GLOB '*[^0-9.]*') LIMIT 1"
+            );
+            let bad = self
+                .conn
+                .query_one_raw(Statement::from_string(DbBackend::Sqlite, sql))
+                .await
+                .expect("timestamp shape");
+            if let Some(row) = bad {
+                let value: String = row.try_get("", "v").unwrap_or_else(|_| "<not text>".into());
+                problems.push(format!("{table}.{column} = {value:?}"));
+            }
+        }
+        assert!(
+            problems.is_empty(),
+            "timestamps not in SQLite's own shape:\n{}",
+            problems.join("\n")
+        );
+    }
 }
 
 /// A bound value for a sea-query insert.

@@ -7,4 +7,5 @@ mod database_manager;
 mod knowledge;
 mod migrations;
 mod schema;
+mod sqlite_files;
 mod types;

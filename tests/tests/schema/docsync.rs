@@ -366,7 +366,7 @@ async fn defaults_fill_minimal_rows(db: &TestDb) {
     db.raw(&format!(
         "INSERT INTO document_references (path, type, last_modified, size) \
          VALUES ('a.md', 'Markdown', '{0}', 1), ('b.md', 'Code', '{0}', 2)",
-        now().to_rfc3339()
+        now().to_sqlite_text()
     ))
     .await
     .expect("documents without ids");
