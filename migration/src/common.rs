@@ -1,14 +1,17 @@
 //! Building blocks shared by every migration: portable column types, defaults that agree with
 //! what the application writes, named constraints, and the `schema_versions` ledger.
 //!
-//! Storage choices (fixed before the first migration):
-//! - timestamps: `timestamptz` on PostgreSQL; RFC 3339 UTC text on SQLite, whose default
-//!   `strftime('%Y-%m-%dT%H:%M:%f+00:00','now')` has the same shape as what the application writes,
-//!   so values from either compare correctly as text;
+//! Storage choices as the first migrations released them (kept, so that those migrations keep
+//! doing what they did):
+//! - timestamps: `timestamptz` on PostgreSQL; RFC 3339 UTC text on SQLite with the default
+//!   `strftime('%Y-%m-%dT%H:%M:%f+00:00','now')`;
 //! - UUIDs: `uuid` with `gen_random_uuid()` on PostgreSQL; hyphenated text with an equivalent
 //!   version-4 expression on SQLite;
-//! - JSON: `json`/`jsonb` on PostgreSQL; text on SQLite (a `TEXT` affinity type name, so that a
-//!   JSON number is never coerced into an SQLite integer).
+//! - JSON: `json`/`jsonb` on PostgreSQL; text on SQLite.
+//!
+//! `m20261201_000010_convert_sqlite_column_types` moved SQLite to its own conventions (`TIMESTAMP`
+//! with SQLite's text shape and `CURRENT_TIMESTAMP`, `JSON`, `UUID`, `REAL`); migrations after it
+//! build columns with [`native`].
 
 use sea_orm_migration::prelude::*;
 use sea_orm_migration::sea_orm::{ConnectionTrait, DbBackend};
