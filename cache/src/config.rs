@@ -62,24 +62,9 @@ impl fmt::Display for CacheTarget {
     }
 }
 
-/// `url` with its password (if any) replaced by `***`; an unparseable URL is shown as its scheme
-/// only, so that nothing secret can leak through it.
-#[must_use]
-pub fn redact_url(url: &str) -> String {
-    match url::Url::parse(url) {
-        Ok(mut parsed) => {
-            if parsed.password().is_some() {
-                // Cannot fail for URLs that already carry a password.
-                let _ = parsed.set_password(Some("***"));
-            }
-            parsed.to_string()
-        }
-        Err(_) => match url.split_once("://") {
-            Some((scheme, _)) => format!("{scheme}://<unparseable>"),
-            None => "<unparseable>".to_owned(),
-        },
-    }
-}
+/// The one redaction of the workspace (crate `redact`): the password and secret query values
+/// masked, `<unparseable>` for text that is not a URL.
+pub use redact::redact_url;
 
 /// Everything the cache needs to start. Build it with [`CacheConfig::memory`],
 /// [`CacheConfig::redis`] or [`CacheConfig::from_url`], then adjust with the `with_*` methods.

@@ -112,18 +112,9 @@ pub fn backend_of(url: &str) -> crate::Result<sea_orm::DbBackend> {
     }
 }
 
-/// `url` with its password (if any) replaced by `***`. Text that is not a URL is returned as is.
-#[must_use]
-pub fn redact_url(url: &str) -> String {
-    match url::Url::parse(url) {
-        Ok(mut parsed) if parsed.password().is_some() => {
-            // Only fails for URLs that cannot have a password, which this one has.
-            let _ = parsed.set_password(Some("***"));
-            parsed.to_string()
-        }
-        _ => url.to_owned(),
-    }
-}
+/// The one redaction of the workspace (crate `redact`): the password and secret query values
+/// masked, `<unparseable>` for text that is not a URL.
+pub use redact::redact_url;
 
 /// The file behind a `sqlite:` URL, or `None` for an in-memory database.
 #[must_use]
