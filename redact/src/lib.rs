@@ -101,7 +101,10 @@ mod tests {
             "postgres://dal:***@db.internal:5432/dal"
         );
         assert_eq!(
-            hides("postgresql://dal:s3cret@127.0.0.1/dal?sslmode=require", "s3cret"),
+            hides(
+                "postgresql://dal:s3cret@127.0.0.1/dal?sslmode=require",
+                "s3cret"
+            ),
             "postgresql://dal:***@127.0.0.1/dal?sslmode=require"
         );
         assert_eq!(
@@ -156,9 +159,18 @@ mod tests {
             "postgres://u:***@h/db"
         );
         // `%` (invalid or valid escapes) stays inside the password.
-        assert_eq!(hides("postgres://u:100%@h/db", "100%"), "postgres://u:***@h/db");
-        assert_eq!(hides("postgres://u:p%41ss@h/db", "p%41ss"), "postgres://u:***@h/db");
-        assert_eq!(hides("postgres://u:pa:ss@h/db", "pa:ss"), "postgres://u:***@h/db");
+        assert_eq!(
+            hides("postgres://u:100%@h/db", "100%"),
+            "postgres://u:***@h/db"
+        );
+        assert_eq!(
+            hides("postgres://u:p%41ss@h/db", "p%41ss"),
+            "postgres://u:***@h/db"
+        );
+        assert_eq!(
+            hides("postgres://u:pa:ss@h/db", "pa:ss"),
+            "postgres://u:***@h/db"
+        );
         // `#`, `/`, `?` cut the authority short: unparseable, or a misread port.
         for (url, secret) in [
             ("postgres://u:pa#ss@h/db", "pa#ss"),
@@ -190,7 +202,10 @@ mod tests {
     #[test]
     fn secret_query_parameters_are_masked() {
         assert_eq!(
-            hides("postgres://u@h/db?password=s3cret&sslmode=require", "s3cret"),
+            hides(
+                "postgres://u@h/db?password=s3cret&sslmode=require",
+                "s3cret"
+            ),
             "postgres://u@h/db?password=***&sslmode=require"
         );
         assert_eq!(
@@ -204,12 +219,21 @@ mod tests {
             ),
             "redis-sentinel://h:26379?sentinelServiceName=m&sentinelPassword=***"
         );
-        hides("https://api.example.org/v1?access_token=s3cret&apiKey=k3y", "s3cret");
-        hides("https://api.example.org/v1?access_token=s3cret&apiKey=k3y", "k3y");
+        hides(
+            "https://api.example.org/v1?access_token=s3cret&apiKey=k3y",
+            "s3cret",
+        );
+        hides(
+            "https://api.example.org/v1?access_token=s3cret&apiKey=k3y",
+            "k3y",
+        );
     }
 
     #[test]
     fn fragments_are_masked() {
-        assert_eq!(hides("postgres://u@h/db#s3cret", "s3cret"), "postgres://u@h/db#***");
+        assert_eq!(
+            hides("postgres://u@h/db#s3cret", "s3cret"),
+            "postgres://u@h/db#***"
+        );
     }
 }

@@ -10,7 +10,8 @@ use std::time::Duration;
 pub struct DbConfig {
     /// `sqlite://path/to/file.sqlite3` (created if missing) or `postgres://user:pass@host/db`.
     pub url: String,
-    /// Most connections in the pool (default: 10 for PostgreSQL, 8 for SQLite).
+    /// Most connections in the pool (default: [`DbConfig::DEFAULT_MAX_CONNECTIONS_POSTGRES`] or
+    /// [`DbConfig::DEFAULT_MAX_CONNECTIONS_SQLITE`]; see [`DbConfig::max_connections_or_default`]).
     pub max_connections: Option<u32>,
     /// Connections kept open while idle (default 1).
     pub min_connections: u32,
@@ -36,6 +37,12 @@ pub struct DbConfig {
 }
 
 impl DbConfig {
+    /// Pool size on SQLite when `max_connections` is unset: WAL readers work in parallel, and
+    /// writers queue on SQLite's one write lock whatever the pool size.
+    pub const DEFAULT_MAX_CONNECTIONS_SQLITE: u32 = 8;
+    /// Pool size on PostgreSQL when `max_connections` is unset.
+    pub const DEFAULT_MAX_CONNECTIONS_POSTGRES: u32 = 10;
+
     /// Defaults for `url`.
     #[must_use]
     pub fn new(url: impl Into<String>) -> Self {
@@ -60,6 +67,15 @@ impl DbConfig {
     /// [`crate::Error::Config`] for a scheme that is neither SQLite nor PostgreSQL.
     pub fn backend(&self) -> crate::Result<sea_orm::DbBackend> {
         backend_of(&self.url)
+    }
+
+    /// The pool size used: `max_connections`, else the default for the URL's backend.
+    #[must_use]
+    pub fn max_connections_or_default(&self) -> u32 {
+        self.max_connections.unwrap_or(match self.backend() {
+            Ok(sea_orm::DbBackend::Sqlite) => Self::DEFAULT_MAX_CONNECTIONS_SQLITE,
+            _ => Self::DEFAULT_MAX_CONNECTIONS_POSTGRES,
+        })
     }
 
     /// The URL with any password replaced by `***`, for logs and status output.

@@ -119,6 +119,9 @@ mod tests {
             1,
             "{shown}"
         );
-        assert!(shown.starts_with("listing rows: database error: "), "{shown}");
+        assert!(
+            shown.starts_with("listing rows: database error: "),
+            "{shown}"
+        );
     }
 }

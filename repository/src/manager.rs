@@ -316,9 +316,8 @@ where
 /// The SeaORM options for `config` on `backend`, with the per-connection SQLite pragmas.
 fn connect_options(config: &DbConfig, backend: DbBackend) -> ConnectOptions {
     let mut options = ConnectOptions::new(config.url.clone());
-    let default_max = if backend == DbBackend::Sqlite { 8 } else { 10 };
     options
-        .max_connections(config.max_connections.unwrap_or(default_max))
+        .max_connections(config.max_connections_or_default())
         .min_connections(config.min_connections)
         .connect_timeout(config.connect_timeout)
         .acquire_timeout(config.acquire_timeout)
