@@ -330,8 +330,12 @@ impl CacheManager {
         self.observe(key.key_spec(), "delete", result)
     }
 
-    /// The seed's `increment` (`INCR`): the new value. A missing key counts from 0 and does not
-    /// expire; an existing key keeps its TTL.
+    /// The seed's `increment` (`INCR`): the new value. A missing key counts from 0.
+    ///
+    /// When the key's pattern has a TTL in the key table ([`KeySpec::pattern_ttl`]: for example
+    /// `rate_limit:api:{ip_address}`, 60 s), the key this call creates gets that TTL in the same
+    /// atomic step, as does an existing key that has no expiry; later increments keep the TTL
+    /// the key has. A custom key does not expire unless given a TTL ([`CacheManager::expire`]).
     ///
     /// # Errors
     /// [`Error::Cache`] on a backend failure or when the value is not an integer.
@@ -339,15 +343,26 @@ impl CacheManager {
         self.increment_by(key, 1).await
     }
 
-    /// `INCRBY`: like [`CacheManager::increment`] by `by`.
+    /// `INCRBY`: like [`CacheManager::increment`] by `by` (with the same TTL rule).
     ///
     /// # Errors
     /// [`Error::Cache`] on a backend failure or when the value is not an integer.
     #[tracing::instrument(level = "debug", skip_all, fields(cache.backend = self.inner.kind.as_str(), cache.key_pattern = key.key_spec().name))]
     pub async fn increment_by<K: AsKey + ?Sized>(&self, key: &K, by: i64) -> Result<i64> {
+        let spec = key.key_spec();
         let full = self.full_key(key.key_str());
-        let result = self.inner.backend.incr_by(&full, by).await;
-        self.observe(key.key_spec(), "increment", result)
+        let result = match spec.pattern_ttl() {
+            // One script on Redis, one atomic compute in process: INCRBY, then PEXPIRE when
+            // the key has no expiry yet.
+            Some(ttl) => self
+                .inner
+                .backend
+                .incr_with_expiry(&full, by, ttl)
+                .await
+                .map(|(n, _)| n),
+            None => self.inner.backend.incr_by(&full, by).await,
+        };
+        self.observe(spec, "increment", result)
     }
 
     /// Increment by `by` and, on the first hit of a window (the key has no expiry), expire it
