@@ -328,6 +328,10 @@ fn connect_options(config: &DbConfig, backend: DbBackend) -> ConnectOptions {
     if let Some(timeout) = config.statement_timeout {
         options.statement_timeout(timeout);
     }
+    if backend == DbBackend::Postgres {
+        let url = config.url.clone();
+        options.map_sqlx_postgres_opts(move |opts| crate::config::postgres_tls_rule(opts, &url));
+    }
     let busy_timeout = config.busy_timeout;
     let wal_autocheckpoint = config.wal_autocheckpoint_pages;
     options.map_sqlx_sqlite_opts(move |opts| {

@@ -6,5 +6,6 @@ mod cli;
 mod database_manager;
 mod knowledge;
 mod migrations;
+mod postgres_tls;
 mod schema;
 mod types;
