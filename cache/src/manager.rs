@@ -157,19 +157,26 @@ impl CacheManager {
         )
     }
 
-    /// A manager over any [`CacheBackend`] (for custom backends and fault injection).
+    /// A manager over any [`CacheBackend`] (for custom backends and fault injection). `target`
+    /// names it in `Debug` output and [`CacheManager::health`]; a URL there is shown redacted.
     #[must_use]
     pub fn with_backend(
         backend: Arc<dyn CacheBackend>,
         target: impl Into<String>,
         key_prefix: &str,
     ) -> Self {
+        let target: String = target.into();
+        let target = if target.contains(':') || target.contains('@') {
+            crate::config::redact_url(&target)
+        } else {
+            target
+        };
         let kind = backend.kind();
         Self {
             inner: Arc::new(Inner {
                 backend,
                 kind,
-                target: target.into(),
+                target,
                 prefix: key_prefix.to_owned(),
                 escaped_prefix: crate::glob::escape(key_prefix),
                 flights: Flights::new(),
@@ -614,5 +621,27 @@ impl CacheManager {
     #[must_use]
     pub fn loads_in_flight(&self) -> usize {
         self.inner.flights.len()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn a_target_url_is_shown_redacted() {
+        let backend: Arc<dyn CacheBackend> = Arc::new(MemoryBackend::new(1024 * 1024));
+        let cache = CacheManager::with_backend(
+            Arc::clone(&backend),
+            "redis://u:s3cret@127.0.0.1:6379/0",
+            "",
+        );
+        assert!(!format!("{cache:?}").contains("s3cret"), "{cache:?}");
+        assert_eq!(
+            cache.health().await.target,
+            "redis://u:***@127.0.0.1:6379/0"
+        );
+        let named = CacheManager::with_backend(backend, "memory", "");
+        assert_eq!(named.health().await.target, "memory");
     }
 }
