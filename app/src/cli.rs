@@ -4,10 +4,10 @@ use std::collections::HashMap;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-use anyhow::{Context, Result};
+use anyhow::Result;
 use clap::{Parser, Subcommand};
 
-use crate::config::Config;
+use crate::config::{Config, ConfigError, redis_url_of};
 use crate::migrate::{self, Action};
 use crate::{App, maintenance, status};
 use repository::knowledge::{MappingStore, SearchCacheStore};
@@ -116,7 +116,8 @@ pub enum MigrateCommand {
     Reset,
 }
 
-/// Run `cli` in the working directory `dir` with environment `env`, writing the report to `out`.
+/// Run `cli` in the working directory `dir` with environment `env` (`None`: the process's),
+/// writing the report to `out`. `.env` in `dir` is read either way.
 ///
 /// # Errors
 /// Whatever the command failed on, with context.
@@ -145,17 +146,7 @@ pub async fn run(
         crate::bench::run(options, out).await?;
         return Ok(());
     }
-    let mut config = match env {
-        Some(env) => Config::from_sources(dir, env, cli.config.as_deref())?,
-        None => Config::load(dir, cli.config.as_deref())?,
-    };
-    if let Some(url) = cli.database_url {
-        repository::config::backend_of(&url).context("--database-url")?;
-        config.database_url = url;
-    }
-    if let Some(url) = cli.redis_url {
-        config.redis_url = Some(url).filter(|u| u != "memory");
-    }
+    let config = resolve_config(&cli, dir, env)?;
 
     match cli.command {
         Command::Init { json } => {
@@ -258,6 +249,22 @@ pub async fn run(
     }
 }
 
+/// The configuration `cli` runs with: [`Config`]'s sources, then the flags, which win.
+fn resolve_config(cli: &Cli, dir: &Path, env: Option<&HashMap<String, String>>) -> Result<Config> {
+    let mut config = match env {
+        Some(env) => Config::load_with_env(dir, env, cli.config.as_deref())?,
+        None => Config::load(dir, cli.config.as_deref())?,
+    };
+    if let Some(url) = &cli.database_url {
+        repository::config::backend_of(url).map_err(|e| ConfigError::new("--database-url", e))?;
+        config.database_url.clone_from(url);
+    }
+    if let Some(url) = &cli.redis_url {
+        config.redis_url = redis_url_of(url, "--redis-url")?;
+    }
+    Ok(config)
+}
+
 async fn report(app: &App, json: bool, out: &mut dyn Write) -> Result<()> {
     let status = status::gather(&app.conn, &app.config.db_config(), &app.cache).await?;
     if json {
@@ -267,4 +274,76 @@ async fn report(app: &App, json: bool, out: &mut dyn Write) -> Result<()> {
         write!(out, "{}", status.render())?;
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(args: &[&str]) -> Cli {
+        Cli::try_parse_from(std::iter::once("dal").chain(args.iter().copied())).expect("args")
+    }
+
+    fn env(pairs: &[(&str, &str)]) -> HashMap<String, String> {
+        pairs
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect()
+    }
+
+    #[test]
+    fn flags_beat_the_environment() {
+        let dir = tempfile::tempdir().expect("dir");
+        let vars = env(&[
+            ("REDIS_URL", "redis://env:6379"),
+            ("DATABASE_URL", "postgres://env@db/x"),
+        ]);
+        let config = resolve_config(
+            &parse(&[
+                "--redis-url",
+                "valkey://flag:6379",
+                "--database-url",
+                "postgres://flag@db/y",
+                "status",
+            ]),
+            dir.path(),
+            Some(&vars),
+        )
+        .expect("config");
+        assert_eq!(config.redis_url.as_deref(), Some("valkey://flag:6379"));
+        assert_eq!(config.database_url, "postgres://flag@db/y");
+
+        let config = resolve_config(
+            &parse(&["--redis-url", "memory", "status"]),
+            dir.path(),
+            Some(&vars),
+        )
+        .expect("config");
+        assert_eq!(config.redis_url, None);
+    }
+
+    #[test]
+    fn bad_flags_are_named_and_redacted() {
+        let dir = tempfile::tempdir().expect("dir");
+        let err = resolve_config(
+            &parse(&["--redis-url", "http://u:s3cret@h", "status"]),
+            dir.path(),
+            Some(&env(&[])),
+        )
+        .expect_err("refused");
+        let named = err.downcast_ref::<ConfigError>().expect("typed");
+        assert_eq!(named.name, "--redis-url");
+        assert!(!format!("{err:#}").contains("s3cret"), "{err:#}");
+
+        let err = resolve_config(
+            &parse(&["--database-url", "mysql://u:s3cret@h/db", "status"]),
+            dir.path(),
+            Some(&env(&[])),
+        )
+        .expect_err("refused");
+        assert_eq!(
+            err.downcast_ref::<ConfigError>().map(|e| e.name.as_str()),
+            Some("--database-url")
+        );
+    }
 }

@@ -1,15 +1,18 @@
 //! `Config`: where the database and the cache are, and how to size the pool.
 //!
 //! Sources, later ones winning: built-in defaults; a TOML file (`--config`, else `DAL_CONFIG`, else
-//! `./dal.toml` when present); a `.env` file in the working directory; the process environment.
-//! With nothing set the database is `./data/dal.sqlite3` and the cache is in-process.
+//! `./dal.toml` when present); a `.env` file in the working directory; the process environment;
+//! then the command-line flags (`--database-url`, `--redis-url`). With nothing set the database is
+//! `./data/dal.sqlite3` and the cache is in-process. A value that cannot be used is a
+//! [`ConfigError`] naming the variable, flag or file key it came from.
 
 use std::collections::HashMap;
 use std::fmt;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use anyhow::{Context, Result, bail};
+use anyhow::{Context, Result};
+use cache::{CacheConfig, CacheTarget};
 use repository::DbConfig;
 use serde::Deserialize;
 
@@ -27,6 +30,28 @@ pub struct Config {
     pub cache_prefix: Option<String>,
     /// Pool and timeouts for the database.
     pub database: DatabaseSection,
+    /// Pool, timeouts and in-process capacity for the cache.
+    pub cache: CacheSection,
+}
+
+/// A configuration value that cannot be used.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("invalid {name}: {reason}")]
+pub struct ConfigError {
+    /// Where the value came from: a variable (`DAL_CACHE_POOL_SIZE`), a flag (`--redis-url`) or
+    /// a key of the config file (`[cache] pool_size in ./dal.toml`).
+    pub name: String,
+    /// What is wrong with it. A URL in it is redacted.
+    pub reason: String,
+}
+
+impl ConfigError {
+    pub(crate) fn new(name: impl Into<String>, reason: impl ToString) -> Self {
+        Self {
+            name: name.into(),
+            reason: reason.to_string(),
+        }
+    }
 }
 
 /// `[database]` of the config file (and the `DAL_DB_*` variables).
@@ -53,6 +78,113 @@ pub struct DatabaseSection {
     pub statement_timeout_secs: Option<u64>,
 }
 
+/// `[cache]` of the config file (and the `DAL_CACHE_*` variables). Unset keys keep the cache
+/// crate's defaults ([`CacheConfig::memory`]).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CacheSection {
+    /// Multiplexed Redis connections in the pool.
+    pub pool_size: Option<usize>,
+    /// Milliseconds one Redis command may take, queueing included.
+    pub command_timeout_ms: Option<u64>,
+    /// Milliseconds to open a Redis connection (and the most `connect` waits at start).
+    pub connect_timeout_ms: Option<u64>,
+    /// In-process cache: the most MiB kept before entries are evicted.
+    pub memory_max_capacity_mb: Option<u64>,
+}
+
+impl CacheSection {
+    /// The keys with their `DAL_CACHE_*` variable.
+    const VARIABLES: [(&'static str, &'static str); 4] = [
+        ("pool_size", "DAL_CACHE_POOL_SIZE"),
+        ("command_timeout_ms", "DAL_CACHE_COMMAND_TIMEOUT_MS"),
+        ("connect_timeout_ms", "DAL_CACHE_CONNECT_TIMEOUT_MS"),
+        ("memory_max_capacity_mb", "DAL_CACHE_MEMORY_MAX_CAPACITY_MB"),
+    ];
+
+    /// `config` with every key that is set.
+    ///
+    /// # Errors
+    /// A capacity too large to count in bytes, named `memory_max_capacity_mb`.
+    fn apply(&self, mut config: CacheConfig) -> Result<CacheConfig, ConfigError> {
+        if let Some(n) = self.pool_size {
+            config.pool_size = n;
+        }
+        if let Some(ms) = self.command_timeout_ms {
+            config.command_timeout = Duration::from_millis(ms);
+        }
+        if let Some(ms) = self.connect_timeout_ms {
+            config.connect_timeout = Duration::from_millis(ms);
+        }
+        if let Some(mb) = self.memory_max_capacity_mb {
+            config.memory_max_capacity = mb
+                .checked_mul(1024 * 1024)
+                .ok_or_else(|| ConfigError::new("memory_max_capacity_mb", "too large"))?;
+        }
+        Ok(config)
+    }
+
+    /// Take every key `other` sets, each checked by the cache crate's own rules
+    /// ([`CacheConfig::validate`]) and named by `name(key)` when refused.
+    fn merge_checked(
+        &mut self,
+        other: &Self,
+        name: impl Fn(&str) -> String,
+    ) -> Result<(), ConfigError> {
+        let one = |key: &str, section: Self| {
+            section
+                .apply(CacheConfig::memory())
+                .and_then(|config| {
+                    config
+                        .validate()
+                        .map_err(|e| ConfigError::new(key, e.to_string()))
+                })
+                .map_err(|e| ConfigError::new(name(key), e.reason))
+        };
+        if let Some(n) = other.pool_size {
+            one(
+                "pool_size",
+                Self {
+                    pool_size: Some(n),
+                    ..Self::default()
+                },
+            )?;
+            self.pool_size = Some(n);
+        }
+        if let Some(ms) = other.command_timeout_ms {
+            one(
+                "command_timeout_ms",
+                Self {
+                    command_timeout_ms: Some(ms),
+                    ..Self::default()
+                },
+            )?;
+            self.command_timeout_ms = Some(ms);
+        }
+        if let Some(ms) = other.connect_timeout_ms {
+            one(
+                "connect_timeout_ms",
+                Self {
+                    connect_timeout_ms: Some(ms),
+                    ..Self::default()
+                },
+            )?;
+            self.connect_timeout_ms = Some(ms);
+        }
+        if let Some(mb) = other.memory_max_capacity_mb {
+            one(
+                "memory_max_capacity_mb",
+                Self {
+                    memory_max_capacity_mb: Some(mb),
+                    ..Self::default()
+                },
+            )?;
+            self.memory_max_capacity_mb = Some(mb);
+        }
+        Ok(())
+    }
+}
+
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct FileConfig {
@@ -61,6 +193,20 @@ struct FileConfig {
     cache_prefix: Option<String>,
     #[serde(default)]
     database: DatabaseSection,
+    #[serde(default)]
+    cache: CacheSection,
+}
+
+/// The Redis URL in `text`, `None` for the in-process cache (`memory` or empty): the cache
+/// crate decides which schemes it takes ([`cache::REDIS_URL_SCHEMES`]).
+///
+/// # Errors
+/// A [`ConfigError`] named `name` for an unparseable URL or a scheme the cache does not take.
+pub(crate) fn redis_url_of(text: &str, name: &str) -> Result<Option<String>, ConfigError> {
+    match CacheTarget::parse(text).map_err(|e| ConfigError::new(name, e))? {
+        CacheTarget::Memory => Ok(None),
+        CacheTarget::Redis(url) => Ok(Some(url)),
+    }
 }
 
 impl fmt::Debug for Config {
@@ -73,6 +219,7 @@ impl fmt::Debug for Config {
             )
             .field("cache_prefix", &self.cache_prefix)
             .field("database", &self.database)
+            .field("cache", &self.cache)
             .finish()
     }
 }
@@ -81,21 +228,34 @@ impl Config {
     /// Load from the process: `.env` in `dir`, the environment, and the config file.
     ///
     /// # Errors
-    /// An unreadable or invalid config file, or an invalid value in a variable.
+    /// An unreadable or invalid config file or `.env`, or an invalid value in a variable.
     pub fn load(dir: &Path, config_file: Option<&Path>) -> Result<Self> {
-        let mut env: HashMap<String, String> = HashMap::new();
+        Self::load_with_env(dir, &std::env::vars().collect(), config_file)
+    }
+
+    /// As [`Config::load`] with `env` standing for the process environment: `.env` in `dir`
+    /// is read, and `env` wins over it.
+    ///
+    /// # Errors
+    /// An unreadable or invalid config file or `.env`, or an invalid value in a variable.
+    pub fn load_with_env(
+        dir: &Path,
+        env: &HashMap<String, String>,
+        config_file: Option<&Path>,
+    ) -> Result<Self> {
+        let mut merged: HashMap<String, String> = HashMap::new();
         let dotenv = dir.join(".env");
         if dotenv.is_file() {
             for item in dotenvy::from_path_iter(&dotenv)
                 .with_context(|| format!("reading {}", dotenv.display()))?
             {
                 let (key, value) = item.with_context(|| format!("parsing {}", dotenv.display()))?;
-                env.insert(key, value);
+                merged.insert(key, value);
             }
         }
         // The real environment wins over `.env`.
-        env.extend(std::env::vars());
-        Self::from_sources(dir, &env, config_file)
+        merged.extend(env.iter().map(|(k, v)| (k.clone(), v.clone())));
+        Self::from_sources(dir, &merged, config_file)
     }
 
     /// Resolve from explicit sources (no process state is read but the config file).
@@ -131,42 +291,40 @@ impl Config {
         let database_url = var("DATABASE_URL")
             .or(file.database_url)
             .unwrap_or_else(|| format!("sqlite://{}", dir.join(DEFAULT_SQLITE_PATH).display()));
-        repository::config::backend_of(&database_url).context("DATABASE_URL")?;
-        let redis_url = var("REDIS_URL")
-            .or(file.redis_url)
-            .filter(|u| u != "memory");
-        if let Some(url) = &redis_url
-            && !(url.starts_with("redis://")
-                || url.starts_with("rediss://")
-                || url.starts_with("redis-cluster://"))
-        {
-            bail!(
-                "REDIS_URL must start with redis://, rediss:// or redis-cluster:// (or be \"memory\")"
-            );
-        }
-        let mut database = file.database;
-        let num = |name: &str| -> Result<Option<u64>> {
+        repository::config::backend_of(&database_url)
+            .map_err(|e| ConfigError::new("DATABASE_URL", e))?;
+        let file_key = |key: &str| match &file_path {
+            Some(path) => format!("{key} in {}", path.display()),
+            None => key.to_owned(),
+        };
+        let redis_url = match (var("REDIS_URL"), file.redis_url) {
+            (Some(text), _) => redis_url_of(&text, "REDIS_URL")?,
+            (None, Some(text)) => redis_url_of(&text, &file_key("redis_url"))?,
+            (None, None) => None,
+        };
+        let num = |name: &str| -> Result<Option<u64>, ConfigError> {
             var(name)
                 .map(|v| {
-                    v.parse::<u64>()
-                        .with_context(|| format!("{name} must be a whole number, got {v:?}"))
+                    v.parse::<u64>().map_err(|_| {
+                        ConfigError::new(name, format!("expected a whole number, got {v:?}"))
+                    })
                 })
                 .transpose()
         };
-        let u32_of = |v: Option<u64>, name: &str| -> Result<Option<u32>> {
-            v.map(|n| u32::try_from(n).with_context(|| format!("{name} is too large")))
+        let u32_of = |name: &str| -> Result<Option<u32>, ConfigError> {
+            num(name)?
+                .map(|n| u32::try_from(n).map_err(|_| ConfigError::new(name, "too large")))
                 .transpose()
         };
-        if let Some(n) = u32_of(num("DAL_DB_MAX_CONNECTIONS")?, "DAL_DB_MAX_CONNECTIONS")? {
+
+        let mut database = file.database;
+        if let Some(n) = u32_of("DAL_DB_MAX_CONNECTIONS")? {
             database.max_connections = Some(n);
         }
-        if let Some(n) = u32_of(num("DAL_DB_MIN_CONNECTIONS")?, "DAL_DB_MIN_CONNECTIONS")? {
+        if let Some(n) = u32_of("DAL_DB_MIN_CONNECTIONS")? {
             database.min_connections = Some(n);
         }
-        if let Some(n) = u32_of(
-            num("DAL_DB_WAL_AUTOCHECKPOINT_PAGES")?,
-            "DAL_DB_WAL_AUTOCHECKPOINT_PAGES",
-        )? {
+        if let Some(n) = u32_of("DAL_DB_WAL_AUTOCHECKPOINT_PAGES")? {
             database.wal_autocheckpoint_pages = Some(n);
         }
         for (name, slot) in [
@@ -191,27 +349,60 @@ impl Config {
             }
         }
         if database.max_connections == Some(0) {
-            bail!("database max_connections must be at least 1");
+            return Err(ConfigError::new("database max_connections", "must be at least 1").into());
         }
+
+        let mut cache = CacheSection::default();
+        cache.merge_checked(&file.cache, |key| file_key(&format!("[cache] {key}")))?;
+        let mut from_env = CacheSection::default();
+        for (key, name) in CacheSection::VARIABLES {
+            let Some(n) = num(name)? else { continue };
+            match key {
+                "pool_size" => {
+                    from_env.pool_size =
+                        Some(usize::try_from(n).map_err(|_| ConfigError::new(name, "too large"))?);
+                }
+                "command_timeout_ms" => from_env.command_timeout_ms = Some(n),
+                "connect_timeout_ms" => from_env.connect_timeout_ms = Some(n),
+                _ => from_env.memory_max_capacity_mb = Some(n),
+            }
+        }
+        cache.merge_checked(&from_env, |key| {
+            CacheSection::VARIABLES
+                .iter()
+                .find(|(k, _)| *k == key)
+                .map_or_else(|| key.to_owned(), |(_, name)| (*name).to_owned())
+        })?;
 
         Ok(Self {
             database_url,
             redis_url,
             cache_prefix: var("DAL_CACHE_PREFIX").or(file.cache_prefix),
             database,
+            cache,
         })
     }
 
-    /// The cache crate's view: Redis at `redis_url`, else in-process; `cache_prefix` on every key.
+    /// The cache crate's view: Redis at `redis_url`, else in-process; `cache_prefix` on every
+    /// key; the `[cache]` settings over the cache crate's defaults.
     ///
     /// # Errors
-    /// An unusable Redis URL.
-    pub fn cache_config(&self) -> Result<cache::CacheConfig> {
+    /// An unusable Redis URL or `[cache]` value (a [`ConfigError`]).
+    pub fn cache_config(&self) -> Result<CacheConfig> {
         let config = match &self.redis_url {
-            Some(url) => cache::CacheConfig::from_url(url).context("REDIS_URL")?,
-            None => cache::CacheConfig::memory(),
+            Some(url) => {
+                CacheConfig::from_url(url).map_err(|e| ConfigError::new("REDIS_URL", e))?
+            }
+            None => CacheConfig::memory(),
         };
-        Ok(config.with_key_prefix(self.cache_prefix.clone().unwrap_or_default()))
+        let config = self
+            .cache
+            .apply(config)?
+            .with_key_prefix(self.cache_prefix.clone().unwrap_or_default());
+        config
+            .validate()
+            .map_err(|e| ConfigError::new("[cache]", e))?;
+        Ok(config)
     }
 
     /// The repository crate's view of the database settings.
@@ -297,6 +488,144 @@ mod tests {
             !format!("{config:?}").contains("pw@"),
             "Debug redacts the password"
         );
+    }
+
+    /// The `ConfigError` inside `err`, which must be one.
+    fn named(err: &anyhow::Error) -> &ConfigError {
+        err.downcast_ref::<ConfigError>()
+            .unwrap_or_else(|| panic!("not a ConfigError: {err:#}"))
+    }
+
+    #[test]
+    fn cache_settings_defaults_file_dotenv_environment() {
+        let dir = tempfile::tempdir().expect("dir");
+        let cache = |vars: &[(&str, &str)]| {
+            Config::load_with_env(dir.path(), &env(vars), None)
+                .expect("config")
+                .cache_config()
+                .expect("cache config")
+        };
+
+        // Defaults: the cache crate's.
+        let defaults = cache(&[]);
+        assert_eq!(defaults.pool_size, CacheConfig::DEFAULT_POOL_SIZE);
+        assert_eq!(
+            defaults.command_timeout,
+            CacheConfig::DEFAULT_COMMAND_TIMEOUT
+        );
+        assert_eq!(
+            defaults.connect_timeout,
+            CacheConfig::DEFAULT_CONNECT_TIMEOUT
+        );
+        assert_eq!(
+            defaults.memory_max_capacity,
+            CacheConfig::DEFAULT_MEMORY_MAX_CAPACITY
+        );
+
+        // dal.toml beats the defaults.
+        std::fs::write(
+            dir.path().join("dal.toml"),
+            "redis_url = \"rediss-cluster://file:7000\"\n[cache]\npool_size = 4\ncommand_timeout_ms = 1500\nconnect_timeout_ms = 2500\nmemory_max_capacity_mb = 16\n",
+        )
+        .expect("write");
+        let file = cache(&[]);
+        assert_eq!(
+            file.target,
+            CacheTarget::Redis("rediss-cluster://file:7000".into())
+        );
+        assert_eq!(file.pool_size, 4);
+        assert_eq!(file.command_timeout, Duration::from_millis(1500));
+        assert_eq!(file.connect_timeout, Duration::from_millis(2500));
+        assert_eq!(file.memory_max_capacity, 16 * 1024 * 1024);
+
+        // .env beats dal.toml, key by key.
+        std::fs::write(
+            dir.path().join(".env"),
+            "DAL_CACHE_POOL_SIZE=5\nDAL_CACHE_COMMAND_TIMEOUT_MS=1600\nREDIS_URL=valkey://dotenv:6379\n",
+        )
+        .expect("write");
+        let dotenv = cache(&[]);
+        assert_eq!(
+            dotenv.target,
+            CacheTarget::Redis("valkey://dotenv:6379".into())
+        );
+        assert_eq!(dotenv.pool_size, 5);
+        assert_eq!(dotenv.command_timeout, Duration::from_millis(1600));
+        assert_eq!(dotenv.connect_timeout, Duration::from_millis(2500));
+
+        // The environment beats .env.
+        let environment = cache(&[
+            ("DAL_CACHE_POOL_SIZE", "6"),
+            ("DAL_CACHE_CONNECT_TIMEOUT_MS", "700"),
+            ("DAL_CACHE_MEMORY_MAX_CAPACITY_MB", "1"),
+            ("REDIS_URL", "memory"),
+        ]);
+        assert_eq!(environment.target, CacheTarget::Memory);
+        assert_eq!(environment.pool_size, 6);
+        assert_eq!(environment.command_timeout, Duration::from_millis(1600));
+        assert_eq!(environment.connect_timeout, Duration::from_millis(700));
+        assert_eq!(environment.memory_max_capacity, 1024 * 1024);
+    }
+
+    #[test]
+    fn redis_url_takes_every_scheme_of_the_cache_crate() {
+        for scheme in cache::REDIS_URL_SCHEMES {
+            let url = format!("{scheme}://127.0.0.1:6379");
+            let config = Config::from_sources(Path::new("/x"), &env(&[("REDIS_URL", &url)]), None)
+                .expect("accepted");
+            assert_eq!(config.redis_url.as_deref(), Some(url.as_str()));
+            assert!(config.cache_config().is_ok());
+        }
+        for text in ["http://u:s3cret@h", "redis://u:pa#ss@h:6379"] {
+            let err = Config::from_sources(Path::new("/x"), &env(&[("REDIS_URL", text)]), None)
+                .expect_err("refused");
+            assert_eq!(named(&err).name, "REDIS_URL");
+            let shown = format!("{err:#}");
+            assert!(
+                !shown.contains("s3cret") && !shown.contains("pa#ss"),
+                "{shown}"
+            );
+        }
+    }
+
+    #[test]
+    fn bad_cache_values_are_named() {
+        for (name, value) in [
+            ("DAL_CACHE_POOL_SIZE", "0"),
+            ("DAL_CACHE_POOL_SIZE", "1000"),
+            ("DAL_CACHE_POOL_SIZE", "many"),
+            ("DAL_CACHE_COMMAND_TIMEOUT_MS", "0"),
+            ("DAL_CACHE_COMMAND_TIMEOUT_MS", "-5"),
+            ("DAL_CACHE_CONNECT_TIMEOUT_MS", "0"),
+            ("DAL_CACHE_MEMORY_MAX_CAPACITY_MB", "0"),
+            ("DAL_CACHE_MEMORY_MAX_CAPACITY_MB", "99999999999999999"),
+        ] {
+            let err = Config::from_sources(Path::new("/x"), &env(&[(name, value)]), None)
+                .expect_err("refused");
+            assert_eq!(named(&err).name, name, "{err:#}");
+            // The cause is printed once.
+            let shown = format!("{err:#}");
+            assert_eq!(shown.matches(name).count(), 1, "{shown}");
+        }
+
+        let dir = tempfile::tempdir().expect("dir");
+        let toml = dir.path().join("dal.toml");
+        std::fs::write(&toml, "[cache]\npool_size = 0\n").expect("write");
+        let err = Config::from_sources(dir.path(), &env(&[]), None).expect_err("refused");
+        assert_eq!(
+            named(&err).name,
+            format!("[cache] pool_size in {}", toml.display())
+        );
+        // The environment is checked on its own: a good variable does not hide a bad file.
+        let err = Config::from_sources(dir.path(), &env(&[("DAL_CACHE_POOL_SIZE", "3")]), None)
+            .expect_err("refused");
+        assert!(named(&err).name.starts_with("[cache] pool_size"));
+        std::fs::write(&toml, "[cache]\npool_size = \"big\"\n").expect("write");
+        let err = Config::from_sources(dir.path(), &env(&[]), None).expect_err("refused");
+        assert!(format!("{err:#}").contains("pool_size"), "{err:#}");
+        std::fs::write(&toml, "[cache]\npool_sise = 3\n").expect("write");
+        let err = Config::from_sources(dir.path(), &env(&[]), None).expect_err("refused");
+        assert!(format!("{err:#}").contains("pool_sise"), "{err:#}");
     }
 
     #[test]

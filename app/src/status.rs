@@ -147,9 +147,7 @@ pub async fn gather(
             version,
             applied,
             pending: migrations.len() - applied,
-            pool_max_connections: config
-                .max_connections
-                .unwrap_or(if backend == DbBackend::Sqlite { 8 } else { 10 }),
+            pool_max_connections: config.max_connections_or_default(),
             pool_open_connections: open,
             pool_idle_connections: idle,
         },

@@ -6,13 +6,28 @@ use std::time::Duration;
 
 use crate::error::{Error, Result};
 
+/// Every URL scheme [`CacheTarget::parse`] accepts as Redis: standalone (`redis`), TLS
+/// (`rediss`), Cluster (`redis-cluster`, `rediss-cluster`), and Valkey's names for the same.
+/// The one list: the `app` crate asks [`CacheTarget::parse`] instead of keeping its own.
+pub const REDIS_URL_SCHEMES: &[&str] = &[
+    "redis",
+    "rediss",
+    "redis-cluster",
+    "rediss-cluster",
+    "valkey",
+    "valkeys",
+    "valkey-cluster",
+    "valkeys-cluster",
+];
+
 /// Where the cache lives.
 #[derive(Clone, PartialEq, Eq)]
 pub enum CacheTarget {
     /// The in-process cache (moka): the default when no Redis is configured.
     Memory,
     /// Redis at this URL: `redis://`, `rediss://` for a standalone server, `redis-cluster://` /
-    /// `rediss-cluster://` (optionally with `?node=host:port&node=…`) for Redis Cluster.
+    /// `rediss-cluster://` (optionally with `?node=host:port&node=…`) for Redis Cluster, or the
+    /// `valkey` forms of these (every scheme of [`REDIS_URL_SCHEMES`]).
     Redis(String),
 }
 
@@ -20,7 +35,8 @@ impl CacheTarget {
     /// `memory` (or an empty string) for the in-process cache, anything else as a Redis URL.
     ///
     /// # Errors
-    /// [`Error::Config`] when the text is neither `memory` nor a `redis`/`rediss`/`valkey` URL.
+    /// [`Error::Config`] when the text is neither `memory` nor a URL with a scheme of
+    /// [`REDIS_URL_SCHEMES`] (the message shows the URL redacted).
     pub fn parse(text: &str) -> Result<Self> {
         let text = text.trim();
         if text.is_empty() || text.eq_ignore_ascii_case("memory") {
@@ -28,12 +44,18 @@ impl CacheTarget {
         }
         let parsed = url::Url::parse(text)
             .map_err(|e| Error::Config(format!("cache URL {}: {e}", redact_url(text))))?;
-        match parsed.scheme() {
-            "redis" | "rediss" | "redis-cluster" | "rediss-cluster" | "valkey" | "valkeys"
-            | "valkey-cluster" | "valkeys-cluster" => Ok(Self::Redis(text.to_owned())),
-            other => Err(Error::Config(format!(
-                "cache URL scheme `{other}` is not supported (use memory, redis://, rediss:// or redis-cluster://)"
-            ))),
+        if REDIS_URL_SCHEMES.contains(&parsed.scheme()) {
+            Ok(Self::Redis(text.to_owned()))
+        } else {
+            Err(Error::Config(format!(
+                "cache URL scheme `{}` is not supported (use memory or {})",
+                parsed.scheme(),
+                REDIS_URL_SCHEMES
+                    .iter()
+                    .map(|s| format!("{s}://"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )))
         }
     }
 
@@ -62,24 +84,9 @@ impl fmt::Display for CacheTarget {
     }
 }
 
-/// `url` with its password (if any) replaced by `***`; an unparseable URL is shown as its scheme
-/// only, so that nothing secret can leak through it.
-#[must_use]
-pub fn redact_url(url: &str) -> String {
-    match url::Url::parse(url) {
-        Ok(mut parsed) => {
-            if parsed.password().is_some() {
-                // Cannot fail for URLs that already carry a password.
-                let _ = parsed.set_password(Some("***"));
-            }
-            parsed.to_string()
-        }
-        Err(_) => match url.split_once("://") {
-            Some((scheme, _)) => format!("{scheme}://<unparseable>"),
-            None => "<unparseable>".to_owned(),
-        },
-    }
-}
+/// The one redaction of the workspace (crate `redact`): the password and secret query values
+/// masked, `<unparseable>` for text that is not a URL.
+pub use redact::redact_url;
 
 /// Everything the cache needs to start. Build it with [`CacheConfig::memory`],
 /// [`CacheConfig::redis`] or [`CacheConfig::from_url`], then adjust with the `with_*` methods.
@@ -253,6 +260,25 @@ mod tests {
         ));
         assert!(CacheTarget::parse("http://localhost").is_err());
         assert!(CacheTarget::parse("not a url").is_err());
+        for scheme in REDIS_URL_SCHEMES {
+            let url = format!("{scheme}://u:pw@127.0.0.1:6379");
+            assert_eq!(
+                CacheTarget::parse(&url).ok(),
+                Some(CacheTarget::Redis(url.clone()))
+            );
+        }
+    }
+
+    #[test]
+    fn refusals_never_show_the_password() {
+        for text in ["redis://u:pa#ss@h:6379", "http://u:s3cret@h", "u:s3cret@h"] {
+            let err = CacheTarget::parse(text).expect_err("refused");
+            let shown = err.to_string();
+            assert!(
+                !shown.contains("pa#ss") && !shown.contains("s3cret"),
+                "{shown}"
+            );
+        }
     }
 
     #[test]

@@ -51,7 +51,9 @@ pub enum Error {
     #[error("invalid cache argument: {0}")]
     InvalidArgument(String),
     /// The loader of [`crate::CacheManager::get_or_set`] failed (shared with every waiter).
-    #[error("cache loader failed: {0}")]
+    /// The loader's error is the [`std::error::Error::source`], not part of this text, so that
+    /// `{:#}` prints it (and its own causes) once.
+    #[error("cache loader failed")]
     Loader(#[source] SharedError),
 }
 
@@ -101,3 +103,35 @@ impl From<fred::error::Error> for Error {
 
 /// Shorthand for results of this crate.
 pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A loader error with a cause of its own, as a well-behaved library error has.
+    #[derive(Debug, thiserror::Error)]
+    #[error("loading the search results")]
+    struct Upstream(#[source] std::io::Error);
+
+    #[test]
+    fn every_cause_prints_once() {
+        let loader = Upstream(std::io::Error::other("upstream down"));
+        let err = Error::Loader(Arc::new(loader));
+        let shown = format!("{:#}", anyhow::Error::new(err).context("search"));
+        assert_eq!(
+            shown,
+            "search: cache loader failed: loading the search results: upstream down"
+        );
+
+        for err in [
+            Error::cache(CacheErrorKind::Timeout, "Timeout: took too long"),
+            Error::codec("corrupt gzip payload: bad header"),
+            Error::Config("pool size must be between 1 and 256".into()),
+            Error::InvalidArgument("TTL must be above zero".into()),
+        ] {
+            let inner = err.to_string();
+            let shown = format!("{:#}", anyhow::Error::new(err).context("outer"));
+            assert_eq!(shown, format!("outer: {inner}"));
+        }
+    }
+}

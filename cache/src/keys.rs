@@ -228,6 +228,16 @@ pub const KEY_SPECS: &[KeySpec] = &[
     },
 ];
 
+impl KeySpec {
+    /// The TTL every key of this pattern gets when nothing else is said (for counters: what
+    /// [`crate::CacheManager::increment`] sets on the key it creates); `None` for custom keys,
+    /// whose TTL only the caller knows.
+    #[must_use]
+    pub fn pattern_ttl(&self) -> Option<Duration> {
+        (self.kind != KeyKind::Custom).then_some(self.ttl)
+    }
+}
+
 impl KeyKind {
     /// This pattern's row of [`KEY_SPECS`].
     #[must_use]

@@ -14,7 +14,7 @@ pub mod session;
 
 pub use backend::{BackendKind, CacheBackend, KeyTtl, MemoryBackend, RedisBackend};
 pub use codec::Codec;
-pub use config::{CacheConfig, CacheTarget, redact_url};
+pub use config::{CacheConfig, CacheTarget, REDIS_URL_SCHEMES, redact_url};
 pub use error::{CacheErrorKind, Error, Result};
 pub use keys::{AsKey, CacheKey, KEY_SPECS, KeyKind, KeySpec};
 pub use lock::{LockGuard, LockManager};

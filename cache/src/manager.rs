@@ -157,19 +157,26 @@ impl CacheManager {
         )
     }
 
-    /// A manager over any [`CacheBackend`] (for custom backends and fault injection).
+    /// A manager over any [`CacheBackend`] (for custom backends and fault injection). `target`
+    /// names it in `Debug` output and [`CacheManager::health`]; a URL there is shown redacted.
     #[must_use]
     pub fn with_backend(
         backend: Arc<dyn CacheBackend>,
         target: impl Into<String>,
         key_prefix: &str,
     ) -> Self {
+        let target: String = target.into();
+        let target = if target.contains(':') || target.contains('@') {
+            crate::config::redact_url(&target)
+        } else {
+            target
+        };
         let kind = backend.kind();
         Self {
             inner: Arc::new(Inner {
                 backend,
                 kind,
-                target: target.into(),
+                target,
                 prefix: key_prefix.to_owned(),
                 escaped_prefix: crate::glob::escape(key_prefix),
                 flights: Flights::new(),
@@ -330,8 +337,12 @@ impl CacheManager {
         self.observe(key.key_spec(), "delete", result)
     }
 
-    /// The seed's `increment` (`INCR`): the new value. A missing key counts from 0 and does not
-    /// expire; an existing key keeps its TTL.
+    /// The seed's `increment` (`INCR`): the new value. A missing key counts from 0.
+    ///
+    /// When the key's pattern has a TTL in the key table ([`KeySpec::pattern_ttl`]: for example
+    /// `rate_limit:api:{ip_address}`, 60 s), the key this call creates gets that TTL in the same
+    /// atomic step, as does an existing key that has no expiry; later increments keep the TTL
+    /// the key has. A custom key does not expire unless given a TTL ([`CacheManager::expire`]).
     ///
     /// # Errors
     /// [`Error::Cache`] on a backend failure or when the value is not an integer.
@@ -339,15 +350,26 @@ impl CacheManager {
         self.increment_by(key, 1).await
     }
 
-    /// `INCRBY`: like [`CacheManager::increment`] by `by`.
+    /// `INCRBY`: like [`CacheManager::increment`] by `by` (with the same TTL rule).
     ///
     /// # Errors
     /// [`Error::Cache`] on a backend failure or when the value is not an integer.
     #[tracing::instrument(level = "debug", skip_all, fields(cache.backend = self.inner.kind.as_str(), cache.key_pattern = key.key_spec().name))]
     pub async fn increment_by<K: AsKey + ?Sized>(&self, key: &K, by: i64) -> Result<i64> {
+        let spec = key.key_spec();
         let full = self.full_key(key.key_str());
-        let result = self.inner.backend.incr_by(&full, by).await;
-        self.observe(key.key_spec(), "increment", result)
+        let result = match spec.pattern_ttl() {
+            // One script on Redis, one atomic compute in process: INCRBY, then PEXPIRE when
+            // the key has no expiry yet.
+            Some(ttl) => self
+                .inner
+                .backend
+                .incr_with_expiry(&full, by, ttl)
+                .await
+                .map(|(n, _)| n),
+            None => self.inner.backend.incr_by(&full, by).await,
+        };
+        self.observe(spec, "increment", result)
     }
 
     /// Increment by `by` and, on the first hit of a window (the key has no expiry), expire it
@@ -599,5 +621,27 @@ impl CacheManager {
     #[must_use]
     pub fn loads_in_flight(&self) -> usize {
         self.inner.flights.len()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn a_target_url_is_shown_redacted() {
+        let backend: Arc<dyn CacheBackend> = Arc::new(MemoryBackend::new(1024 * 1024));
+        let cache = CacheManager::with_backend(
+            Arc::clone(&backend),
+            "redis://u:s3cret@127.0.0.1:6379/0",
+            "",
+        );
+        assert!(!format!("{cache:?}").contains("s3cret"), "{cache:?}");
+        assert_eq!(
+            cache.health().await.target,
+            "redis://u:***@127.0.0.1:6379/0"
+        );
+        let named = CacheManager::with_backend(backend, "memory", "");
+        assert_eq!(named.health().await.target, "memory");
     }
 }

@@ -1,7 +1,10 @@
 //! Database configuration: the URL and the pool.
 
 use std::fmt;
+use std::net::IpAddr;
 use std::time::Duration;
+
+use sea_orm::sqlx::postgres::{PgConnectOptions, PgSslMode};
 
 /// How to reach the database and size its pool.
 ///
@@ -10,7 +13,8 @@ use std::time::Duration;
 pub struct DbConfig {
     /// `sqlite://path/to/file.sqlite3` (created if missing) or `postgres://user:pass@host/db`.
     pub url: String,
-    /// Most connections in the pool (default: 10 for PostgreSQL, 8 for SQLite).
+    /// Most connections in the pool (default: [`DbConfig::DEFAULT_MAX_CONNECTIONS_POSTGRES`] or
+    /// [`DbConfig::DEFAULT_MAX_CONNECTIONS_SQLITE`]; see [`DbConfig::max_connections_or_default`]).
     pub max_connections: Option<u32>,
     /// Connections kept open while idle (default 1).
     pub min_connections: u32,
@@ -36,6 +40,12 @@ pub struct DbConfig {
 }
 
 impl DbConfig {
+    /// Pool size on SQLite when `max_connections` is unset: WAL readers work in parallel, and
+    /// writers queue on SQLite's one write lock whatever the pool size.
+    pub const DEFAULT_MAX_CONNECTIONS_SQLITE: u32 = 8;
+    /// Pool size on PostgreSQL when `max_connections` is unset.
+    pub const DEFAULT_MAX_CONNECTIONS_POSTGRES: u32 = 10;
+
     /// Defaults for `url`.
     #[must_use]
     pub fn new(url: impl Into<String>) -> Self {
@@ -60,6 +70,15 @@ impl DbConfig {
     /// [`crate::Error::Config`] for a scheme that is neither SQLite nor PostgreSQL.
     pub fn backend(&self) -> crate::Result<sea_orm::DbBackend> {
         backend_of(&self.url)
+    }
+
+    /// The pool size used: `max_connections`, else the default for the URL's backend.
+    #[must_use]
+    pub fn max_connections_or_default(&self) -> u32 {
+        self.max_connections.unwrap_or(match self.backend() {
+            Ok(sea_orm::DbBackend::Sqlite) => Self::DEFAULT_MAX_CONNECTIONS_SQLITE,
+            _ => Self::DEFAULT_MAX_CONNECTIONS_POSTGRES,
+        })
     }
 
     /// The URL with any password replaced by `***`, for logs and status output.
@@ -112,16 +131,49 @@ pub fn backend_of(url: &str) -> crate::Result<sea_orm::DbBackend> {
     }
 }
 
-/// `url` with its password (if any) replaced by `***`. Text that is not a URL is returned as is.
-#[must_use]
-pub fn redact_url(url: &str) -> String {
-    match url::Url::parse(url) {
-        Ok(mut parsed) if parsed.password().is_some() => {
-            // Only fails for URLs that cannot have a password, which this one has.
-            let _ = parsed.set_password(Some("***"));
-            parsed.to_string()
-        }
-        _ => url.to_owned(),
+/// The one redaction of the workspace (crate `redact`): the password and secret query values
+/// masked, `<unparseable>` for text that is not a URL.
+pub use redact::redact_url;
+
+/// Whether the URL sets `sslmode` itself (an unparseable URL counts as setting it: it is left
+/// alone, and its connection fails on its own).
+fn names_ssl_mode(url: &str) -> bool {
+    url::Url::parse(url).map_or(true, |u| {
+        u.query_pairs()
+            .any(|(key, _)| key == "sslmode" || key == "ssl-mode")
+    })
+}
+
+/// Whether `options` reach the server over a Unix socket or the loopback interface
+/// (`localhost`, 127.0.0.0/8, `::1`).
+fn is_local(options: &PgConnectOptions) -> bool {
+    let host = options.get_host();
+    if options.get_socket().is_some() || host.starts_with('/') {
+        return true;
+    }
+    let bare = host.trim_start_matches('[').trim_end_matches(']');
+    bare.eq_ignore_ascii_case("localhost")
+        || bare.parse::<IpAddr>().is_ok_and(|ip| match ip {
+            IpAddr::V4(v4) => v4.is_loopback(),
+            IpAddr::V6(v6) => {
+                v6.is_loopback() || v6.to_ipv4_mapped().is_some_and(|v4| v4.is_loopback())
+            }
+        })
+}
+
+/// PostgreSQL's TLS rule: when the URL gives no `sslmode` (sqlx then uses `prefer`) and the
+/// server is reached over a Unix socket or loopback, connect with `sslmode=disable`. TLS
+/// protects nothing there, and through sqlx 0.9.0 it is slow: its TCP sockets lack
+/// `TCP_NODELAY`, so Nagle's algorithm holds the tail of each TLS record (sqlx issue #4335).
+/// An `sslmode` in the URL, or a `PGSSLMODE` other than `prefer`, is always respected.
+pub(crate) fn postgres_tls_rule(options: PgConnectOptions, url: &str) -> PgConnectOptions {
+    if !names_ssl_mode(url)
+        && matches!(options.get_ssl_mode(), PgSslMode::Prefer)
+        && is_local(&options)
+    {
+        options.ssl_mode(PgSslMode::Disable)
+    } else {
+        options
     }
 }
 
@@ -161,6 +213,89 @@ mod tests {
         assert_eq!(sqlite_path("sqlite:///tmp/x.db"), Some("/tmp/x.db".into()));
         assert_eq!(sqlite_path("sqlite::memory:"), None);
         assert_eq!(sqlite_path("postgres://x"), None);
+    }
+
+    /// The TLS mode a connection to `url` uses.
+    fn ssl_mode(url: &str) -> PgSslMode {
+        let parsed = url.parse::<PgConnectOptions>().expect("valid URL");
+        postgres_tls_rule(parsed, url).get_ssl_mode()
+    }
+
+    #[test]
+    fn local_postgres_without_sslmode_skips_tls() {
+        for url in [
+            "postgres://user@127.0.0.1/db",
+            "postgres://user:pw@127.0.0.1:5432/db",
+            "postgresql://user@127.8.9.10:6543/db",
+            "postgres://user@localhost/db",
+            "postgres://user@LOCALHOST/db",
+            "postgres://user@[::1]:5432/db",
+            "postgres://user@[::ffff:127.0.0.1]/db",
+            "postgres:///db?host=/var/run/postgresql",
+            "postgres://%2Fvar%2Frun%2Fpostgresql/db",
+            "postgres://user@127.0.0.1/db?application_name=dal",
+        ] {
+            assert!(
+                matches!(ssl_mode(url), PgSslMode::Disable),
+                "{url}: {:?}",
+                ssl_mode(url)
+            );
+        }
+    }
+
+    #[test]
+    fn remote_postgres_keeps_the_default() {
+        for url in [
+            "postgres://user@db.internal/db",
+            "postgres://user@10.0.0.5/db",
+            "postgres://user@192.0.2.1:5432/db",
+            "postgres://user@[2001:db8::1]/db",
+            "postgres://user@128.0.0.1/db",
+        ] {
+            assert!(matches!(ssl_mode(url), PgSslMode::Prefer), "{url}");
+        }
+    }
+
+    #[test]
+    fn an_explicit_sslmode_is_respected() {
+        for (url, expected) in [
+            (
+                "postgres://u@127.0.0.1/db?sslmode=require",
+                PgSslMode::Require,
+            ),
+            (
+                "postgres://u@127.0.0.1/db?sslmode=prefer",
+                PgSslMode::Prefer,
+            ),
+            (
+                "postgres://u@localhost/db?sslmode=verify-full",
+                PgSslMode::VerifyFull,
+            ),
+            (
+                "postgres://u@[::1]/db?sslmode=verify-ca",
+                PgSslMode::VerifyCa,
+            ),
+            (
+                "postgres://u@127.0.0.1/db?ssl-mode=require",
+                PgSslMode::Require,
+            ),
+            ("postgres://u@127.0.0.1/db?sslmode=allow", PgSslMode::Allow),
+            (
+                "postgres://u@db.internal/db?sslmode=disable",
+                PgSslMode::Disable,
+            ),
+            (
+                "postgres://u@db.internal/db?sslmode=require",
+                PgSslMode::Require,
+            ),
+        ] {
+            let got = ssl_mode(url);
+            assert_eq!(
+                std::mem::discriminant(&got),
+                std::mem::discriminant(&expected),
+                "{url}: {got:?}"
+            );
+        }
     }
 
     #[test]

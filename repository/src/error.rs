@@ -32,9 +32,12 @@ pub enum Error {
     /// Configuration that cannot be used.
     #[error("invalid database configuration: {0}")]
     Config(String),
-    /// Any other database error.
+    /// Any other database error. Its text carries the whole cause, so it is not also exposed
+    /// as [`std::error::Error::source`] (SeaORM's `DbErr` repeats its own cause as its source,
+    /// which would print the cause twice or three times under `{:#}`); match the variant to
+    /// reach the `DbErr`.
     #[error("database error: {0}")]
-    Db(#[source] DbErr),
+    Db(DbErr),
 }
 
 /// Shorthand for results of this crate.
@@ -91,5 +94,34 @@ fn check_violation(err: &DbErr) -> Option<String> {
                 .to_owned(),
         ),
         _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{DatabaseManager, DbConfig};
+
+    #[tokio::test]
+    async fn a_database_error_prints_its_cause_once() {
+        let db = DatabaseManager::connect_with(DbConfig::new("sqlite::memory:"))
+            .await
+            .expect("in-memory SQLite");
+        let err = db
+            .execute("SELECT * FROM no_such_table", vec![])
+            .await
+            .expect_err("missing table");
+        assert!(matches!(err, Error::Db(_)), "{err:?}");
+        assert!(std::error::Error::source(&err).is_none());
+        let shown = format!("{:#}", anyhow::Error::new(err).context("listing rows"));
+        assert_eq!(
+            shown.matches("no such table: no_such_table").count(),
+            1,
+            "{shown}"
+        );
+        assert!(
+            shown.starts_with("listing rows: database error: "),
+            "{shown}"
+        );
     }
 }

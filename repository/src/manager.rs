@@ -316,9 +316,8 @@ where
 /// The SeaORM options for `config` on `backend`, with the per-connection SQLite pragmas.
 fn connect_options(config: &DbConfig, backend: DbBackend) -> ConnectOptions {
     let mut options = ConnectOptions::new(config.url.clone());
-    let default_max = if backend == DbBackend::Sqlite { 8 } else { 10 };
     options
-        .max_connections(config.max_connections.unwrap_or(default_max))
+        .max_connections(config.max_connections_or_default())
         .min_connections(config.min_connections)
         .connect_timeout(config.connect_timeout)
         .acquire_timeout(config.acquire_timeout)
@@ -328,6 +327,10 @@ fn connect_options(config: &DbConfig, backend: DbBackend) -> ConnectOptions {
         .sqlx_logging_level(tracing::log::LevelFilter::Debug);
     if let Some(timeout) = config.statement_timeout {
         options.statement_timeout(timeout);
+    }
+    if backend == DbBackend::Postgres {
+        let url = config.url.clone();
+        options.map_sqlx_postgres_opts(move |opts| crate::config::postgres_tls_rule(opts, &url));
     }
     let busy_timeout = config.busy_timeout;
     let wal_autocheckpoint = config.wal_autocheckpoint_pages;

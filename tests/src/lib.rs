@@ -5,6 +5,7 @@
 //! Logs are shown only when `TEST_LOG` is set.
 
 pub mod introspect;
+pub mod pg_server;
 pub mod spec;
 
 use std::sync::Once;

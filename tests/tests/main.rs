@@ -6,6 +6,7 @@ mod cli;
 mod database_manager;
 mod knowledge;
 mod migrations;
+mod postgres_tls;
 mod schema;
 mod sqlite_files;
 mod types;

@@ -116,6 +116,7 @@ macro_rules! suite_list {
             get_set_delete,
             ttl_expiry,
             increment_counts,
+            increment_sets_the_pattern_ttl,
             json_codec_by_key_pattern,
             key_table_ttls,
             corrupt_payloads,

@@ -127,6 +127,53 @@ pub async fn increment_counts(env: Env) {
     }
 }
 
+/// A counter whose pattern has a TTL (`rate_limit:api:{ip}`, `rate_limit:{id}`) gets it from the
+/// increment that creates it, and later increments do not reset it.
+pub async fn increment_sets_the_pattern_ttl(env: Env) {
+    let c = &env.cache;
+    for (key, spec_ttl) in [
+        (keys::rate_limit_api("203.0.113.7"), Duration::from_secs(60)),
+        (keys::rate_limit("user:42"), Duration::from_secs(60)),
+    ] {
+        assert_eq!(key.spec().pattern_ttl(), Some(spec_ttl));
+        assert_eq!(c.increment(&key).await.expect("incr"), 1);
+        match c.ttl(&key).await.expect("ttl") {
+            KeyTtl::ExpiresIn(left) => assert!(
+                left <= spec_ttl && left + Duration::from_secs(30) > spec_ttl,
+                "{left:?}"
+            ),
+            other => panic!("the first increment set no TTL: {other:?}"),
+        }
+        // Shorten the window; further increments must keep the short TTL, not reset it.
+        assert!(
+            c.expire(&key, Duration::from_secs(5))
+                .await
+                .expect("expire")
+        );
+        assert_eq!(c.increment_by(&key, 2).await.expect("incr"), 3);
+        assert_eq!(c.increment(&key).await.expect("incr"), 4);
+        match c.ttl(&key).await.expect("ttl") {
+            KeyTtl::ExpiresIn(left) => assert!(left <= Duration::from_secs(5), "{left:?}"),
+            other => panic!("{other:?}"),
+        }
+    }
+    // The same through a plain string in the pattern.
+    assert_eq!(
+        c.increment("rate_limit:api:198.51.100.1")
+            .await
+            .expect("incr"),
+        1
+    );
+    assert!(matches!(
+        c.ttl("rate_limit:api:198.51.100.1").await.expect("ttl"),
+        KeyTtl::ExpiresIn(_)
+    ));
+    // A custom key has no pattern TTL and stays persistent.
+    assert_eq!(KeyKind::Custom.spec().pattern_ttl(), None);
+    assert_eq!(c.increment("visits").await.expect("incr"), 1);
+    assert_eq!(c.ttl("visits").await.expect("ttl"), KeyTtl::Persistent);
+}
+
 pub async fn json_codec_by_key_pattern(env: Env) {
     let c = &env.cache;
     let doc = search_doc(1);
