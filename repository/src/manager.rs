@@ -343,9 +343,6 @@ fn connect_options(config: &DbConfig, backend: DbBackend) -> ConnectOptions {
             .pragma("journal_size_limit", "67108864")
             .pragma("wal_autocheckpoint", wal_autocheckpoint.to_string())
     });
-    // Timestamps bind as naive UTC (entity::DbDateTime), which PostgreSQL reads in the session
-    // time zone: pin it to UTC even when the URL's `options` say otherwise.
-    options.map_sqlx_postgres_opts(|opts| opts.options([("TimeZone", "UTC")]));
     // Short sleeps while another writer holds the lock (see sqlite_tuning::busy_handler).
     options.map_sqlx_sqlite_pool_opts(move |pool| {
         pool.after_connect(move |conn, _meta| {

@@ -139,3 +139,54 @@ async fn uuid_timestamps_and_json_round_trip(db: &TestDb) {
 }
 
 db_tests!(uuid_timestamps_and_json_round_trip);
+
+/// Timestamps bind as naive UTC; a session time zone set in the URL must not shift them.
+async fn postgres_sessions_keep_utc_whatever_the_url_says(db: &TestDb) {
+    if db.backend != tests::Backend::Postgres {
+        return;
+    }
+    let url = format!("{}?options=-c%20TimeZone%3DAsia%2FTokyo", db.url);
+    let manager = repository::DatabaseManager::connect_with(repository::DbConfig::new(url))
+        .await
+        .expect("connect with a time zone in the URL");
+    let conn = manager.connection().await.expect("connection");
+    let zone: String = conn
+        .query_one_raw(sea_orm::Statement::from_string(
+            db.db_backend(),
+            "SELECT current_setting('TimeZone') AS z",
+        ))
+        .await
+        .expect("show")
+        .expect("row")
+        .try_get("", "z")
+        .expect("zone");
+    assert_eq!(zone, "UTC");
+    create_probe(db).await;
+    let at: entity::DbDateTime = "2026-12-01T04:35:00.123456Z"
+        .parse::<chrono::DateTime<chrono::Utc>>()
+        .expect("instant")
+        .into();
+    probe::ActiveModel {
+        id: Set(DbUuid::new_v4()),
+        other: Set(None),
+        at: Set(at),
+        doc: Set(serde_json::json!({}).into()),
+    }
+    .insert(&conn)
+    .await
+    .expect("insert");
+    let stored: String = db
+        .conn
+        .query_one_raw(sea_orm::Statement::from_string(
+            db.db_backend(),
+            "SELECT to_char(at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS.US') AS t FROM type_probe",
+        ))
+        .await
+        .expect("select")
+        .expect("row")
+        .try_get("", "t")
+        .expect("text");
+    assert_eq!(stored, "2026-12-01 04:35:00.123456");
+}
+
+db_tests!(postgres_sessions_keep_utc_whatever_the_url_says);

@@ -9,8 +9,9 @@
 //! [`DbDateTime`] binds as a naive UTC date-time instead: sqlx writes that as
 //! `%Y-%m-%d %H:%M:%S%.f` on SQLite (the fraction has 0, 3, 6 or 9 digits; text order stays time
 //! order), and as a `timestamp` parameter on PostgreSQL, which the server converts to
-//! `timestamptz` in the session time zone; sqlx always opens sessions with `TimeZone=UTC` (and
-//! the repository's connect options pin it), so the instant is kept. Reading accepts every shape a
+//! `timestamptz` in the session time zone; sqlx opens every session with `TimeZone=UTC` in its
+//! startup packet, which takes precedence over role defaults and a URL's `options`, so the instant
+//! is kept. Reading accepts every shape a
 //! SQLite file may hold: `T` or space, with or without a fraction, with `Z`, an offset or none,
 //! and Unix or Julian-day numbers.
 
