@@ -86,7 +86,7 @@ impl fmt::Display for CacheTarget {
 
 /// The one redaction of the workspace (crate `redact`): the password and secret query values
 /// masked, `<unparseable>` for text that is not a URL.
-pub use redact::redact_url;
+use crate::redact::redact_url;
 
 /// Everything the cache needs to start. Build it with [`CacheConfig::memory`],
 /// [`CacheConfig::redis`] or [`CacheConfig::from_url`], then adjust with the `with_*` methods.

@@ -167,7 +167,7 @@ impl CacheManager {
     ) -> Self {
         let target: String = target.into();
         let target = if target.contains(':') || target.contains('@') {
-            crate::config::redact_url(&target)
+            crate::redact::redact_url(&target)
         } else {
             target
         };

@@ -133,7 +133,7 @@ pub fn backend_of(url: &str) -> crate::Result<sea_orm::DbBackend> {
 
 /// The one redaction of the workspace (crate `redact`): the password and secret query values
 /// masked, `<unparseable>` for text that is not a URL.
-pub use redact::redact_url;
+pub use cache::redact_url;
 
 /// Whether the URL sets `sslmode` itself (an unparseable URL counts as setting it: it is left
 /// alone, and its connection fails on its own).

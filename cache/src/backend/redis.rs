@@ -30,8 +30,9 @@ use fred::types::{Builder, Expiration, FromValue, Key, SetOptions, Value};
 use futures::{Stream, StreamExt};
 
 use super::{BackendKind, CacheBackend, KeyTtl};
-use crate::config::{CacheConfig, redact_url};
+use crate::config::CacheConfig;
 use crate::error::{CacheErrorKind, Error, Result};
+use crate::redact::redact_url;
 
 /// `INCRBY`, then `PEXPIRE` if the key has no expiry yet: `{value, ttl_ms}`.
 const INCR_EXPIRE: &str = r"

@@ -1,4 +1,24 @@
-#![doc = include_str!("../README.md")]
+//! Connection URLs made safe to show: the one [`redact_url`] of the workspace, used wherever a
+//! URL reaches `Debug` output, an error, a log line or `dal status`: Redis URLs here, database
+//! URLs in `repository` (which re-exports it), and `app`'s configuration.
+//!
+//! It lives in this crate because `cache` depends on no other crate of ours, so every crate of
+//! the workspace can reach it.
+//!
+//! - The password is replaced by `***`; so is the value of every query parameter whose name says
+//!   it holds a secret (`password`, `sslpassword`, `token`, `secret`, `auth`, `apikey`, …).
+//! - Text that does not parse as a URL is shown as `<unparseable>`, never as given: a password
+//!   with an unescaped `#`, `/` or `?` breaks parsing, and the text would carry the password.
+//! - A URL that parses but only by reading part of a password as a port
+//!   (`postgres://u:12/34@h/db`) is treated as unparseable too.
+//!
+//! ```
+//! use cache::redact_url;
+//!
+//! assert_eq!(redact_url("postgres://dal:s3cret@db:5432/dal"), "postgres://dal:***@db:5432/dal");
+//! assert_eq!(redact_url("postgres://u:pa#ss@h/db"), "<unparseable>");
+//! assert_eq!(redact_url("redis://127.0.0.1:6379/0"), "redis://127.0.0.1:6379/0");
+//! ```
 
 /// What a secret is replaced with.
 pub const MASK: &str = "***";
@@ -24,7 +44,7 @@ const SECRET_PARAM_WORDS: &[&str] = &[
 
 /// `url` made safe to log, print or put in an error: the password and every secret-looking
 /// query value replaced by [`MASK`], any fragment masked too, and [`UNPARSEABLE`] for text that
-/// does not parse as a URL or whose password could have been misread (see the crate docs).
+/// does not parse as a URL or whose password could have been misread (see the module docs).
 ///
 /// The result is for people only: never connect with it.
 #[must_use]
