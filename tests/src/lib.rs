@@ -4,6 +4,7 @@
 //! PostgreSQL database created on the server of `DAL_TEST_DATABASE_URL` and dropped afterwards.
 //! Logs are shown only when `TEST_LOG` is set.
 
+pub mod column_types;
 pub mod introspect;
 pub mod spec;
 
@@ -262,6 +263,24 @@ macro_rules! pg_tests {
     };
 }
 
+/// The columns of one row to insert ([`TestDb::insert`]), each with its bound value.
+pub type Row = Vec<(&'static str, sea_orm::sea_query::Expr)>;
+
+/// `row` with `column` set to `value` (replacing the value it had, if any).
+#[must_use]
+pub fn with(mut row: Row, column: &'static str, value: sea_orm::sea_query::Expr) -> Row {
+    row.retain(|(c, _)| *c != column);
+    row.push((column, value));
+    row
+}
+
+/// `row` without `column` (so that the column gets its default, or NULL).
+#[must_use]
+pub fn without(mut row: Row, column: &str) -> Row {
+    row.retain(|(c, _)| *c != column);
+    row
+}
+
 /// A bound value for a sea-query insert.
 pub fn v<T: Into<sea_orm::Value>>(value: T) -> sea_orm::sea_query::Expr {
     sea_orm::sea_query::Expr::val(value)
@@ -288,11 +307,7 @@ impl TestDb {
     ///
     /// # Errors
     /// The database error (a refused CHECK, foreign key, NOT NULL or UNIQUE).
-    pub async fn insert(
-        &self,
-        table: &'static str,
-        values: Vec<(&'static str, sea_orm::sea_query::Expr)>,
-    ) -> Result<(), sea_orm::DbErr> {
+    pub async fn insert(&self, table: &'static str, values: Row) -> Result<(), sea_orm::DbErr> {
         let (columns, exprs): (Vec<_>, Vec<_>) = values.into_iter().unzip();
         let stmt = sea_orm::sea_query::Query::insert()
             .into_table(table)
@@ -307,12 +322,7 @@ impl TestDb {
     ///
     /// # Panics
     /// When the database accepts the row.
-    pub async fn assert_refused(
-        &self,
-        what: &str,
-        table: &'static str,
-        values: Vec<(&'static str, sea_orm::sea_query::Expr)>,
-    ) {
+    pub async fn assert_refused(&self, what: &str, table: &'static str, values: Row) {
         let result = self.insert(table, values).await;
         assert!(
             result.is_err(),
@@ -325,12 +335,7 @@ impl TestDb {
     ///
     /// # Panics
     /// When the database refuses the row.
-    pub async fn assert_accepted(
-        &self,
-        what: &str,
-        table: &'static str,
-        values: Vec<(&'static str, sea_orm::sea_query::Expr)>,
-    ) {
+    pub async fn assert_accepted(&self, what: &str, table: &'static str, values: Row) {
         if let Err(e) = self.insert(table, values).await {
             panic!(
                 "{:?}: {what}: the database refused a valid row: {e}",
@@ -354,5 +359,31 @@ impl TestDb {
             .expect("count query")
             .expect("one row");
         row.try_get("", "n").expect("count")
+    }
+
+    /// The value of `column`, as text, in the row of `table` whose `key` is `id` (compared as
+    /// text, so integer and UUID keys work alike): `None` when there is no such row, `Some(None)`
+    /// when the value is NULL.
+    ///
+    /// # Panics
+    /// When the query fails.
+    pub async fn cell(
+        &self,
+        table: &str,
+        column: &str,
+        key: &str,
+        id: impl std::fmt::Display,
+    ) -> Option<Option<String>> {
+        self.conn
+            .query_one_raw(Statement::from_string(
+                self.db_backend(),
+                format!(
+                    "SELECT CAST(\"{column}\" AS TEXT) AS v FROM \"{table}\" \
+                     WHERE CAST(\"{key}\" AS TEXT) = '{id}'"
+                ),
+            ))
+            .await
+            .expect("select a cell")
+            .map(|row| row.try_get::<Option<String>>("", "v").expect("text cell"))
     }
 }

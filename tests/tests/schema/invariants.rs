@@ -59,7 +59,11 @@ async fn keys_are_named_and_present(db: &TestDb) {
 
 /// SQLite and PostgreSQL end up with the same tables, columns, NULL-ability, keys and indexes.
 async fn both_backends_agree(db: &TestDb) {
-    assert_eq!(db.backend, tests::Backend::Postgres, "compares PostgreSQL with SQLite");
+    assert_eq!(
+        db.backend,
+        tests::Backend::Postgres,
+        "compares PostgreSQL with SQLite"
+    );
     let sqlite = TestDb::migrated(tests::Backend::Sqlite).await;
     let pg = tests::introspect::describe(&db.conn).await;
     let lite = tests::introspect::describe(&sqlite.conn).await;
