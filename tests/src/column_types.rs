@@ -1,7 +1,7 @@
 //! Column types as a seed's DDL writes them, and the check that a live schema declares them: one
 //! matcher for every system whose seed gives types column by column.
 //!
-//! ```ignore
+//! ```text
 //! const TYPES: &[TableTypes] = &[("rate_limit", &[("id", ColumnType::Serial), ("ip_address", ColumnType::Varchar(45))])];
 //! let problems = column_types::diff(TYPES, &schema, db.backend);
 //! ```
