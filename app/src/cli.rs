@@ -65,15 +65,19 @@ pub enum Command {
     },
     /// Run the benchmark workload of BENCHMARK.md through the layer's public API, on a fresh
     /// SQLite file in a temporary directory unless `--database-url` names a database (PostgreSQL
-    /// is rebuilt by migrations first). `DATABASE_URL` is deliberately not read.
+    /// is rebuilt by migrations first). `DATABASE_URL` is deliberately not read. With only cache
+    /// ops (`--ops cache_set,cache_get,rate_limit`) no database is used at all.
     Bench {
         /// `redis://…`, `memory` or `none` (default: local Redis when reachable, else memory).
         #[arg(long, value_name = "URL")]
         cache_url: Option<String>,
+        /// Connections in the Redis pool (default: the cache's own default).
+        #[arg(long, value_name = "N")]
+        cache_pool_size: Option<usize>,
         /// Rows of content_metadata.
         #[arg(long, default_value_t = 100_000)]
         rows: u64,
-        /// Only these ops (comma-separated; insert_bulk always runs).
+        /// Only these ops (comma-separated; insert_bulk runs whenever a database op does).
         #[arg(long, value_delimiter = ',')]
         ops: Option<Vec<String>>,
         /// Multiply every op count.
@@ -129,6 +133,7 @@ pub async fn run(
 ) -> Result<()> {
     if let Command::Bench {
         cache_url,
+        cache_pool_size,
         rows,
         ops,
         scale,
@@ -138,6 +143,7 @@ pub async fn run(
         let options = crate::bench::BenchOptions {
             database_url: cli.database_url,
             cache_url,
+            cache_pool_size,
             rows,
             ops,
             scale,

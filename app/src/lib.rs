@@ -1,6 +1,6 @@
 #![doc = include_str!("../README.md")]
 
-pub mod bench;
+mod bench;
 pub mod cli;
 pub mod config;
 pub mod maintenance;

@@ -30,8 +30,8 @@ pub struct DbConfig {
     pub busy_timeout: Duration,
     /// SQLite only: WAL pages after which a commit checkpoints the WAL into the database file
     /// (SQLite's own default is 1,000, i.e. 4 MB). Each checkpoint rewrites pages and syncs the
-    /// file; 10,000 (at most ~40 MB of WAL) made bulk inserts of `dal bench` 25–30 % faster at no
-    /// cost to reads, which is the default here.
+    /// file, so fewer, larger checkpoints (default 10,000: at most ~40 MB of WAL) speed up bulk
+    /// writes without slowing reads (measured in `bench/README.md`).
     pub wal_autocheckpoint_pages: u32,
     /// PostgreSQL only: abort statements running longer than this.
     pub statement_timeout: Option<Duration>,

@@ -42,6 +42,11 @@ impl Query {
 /// SQLite connections are opened in WAL mode with `synchronous=NORMAL`, foreign keys on and a busy
 /// timeout (its waits short sleeps that grow from 25 µs, not SQLite's 1–100 ms), each of them, and
 /// the database file is created readable by its owner only.
+///
+/// The process's first SQLite connection also switches SQLite's memory statistics off, which
+/// SQLite allows only while no other thread is using SQLite: an application that also reaches
+/// SQLite through other code (another library, sqlx directly) connects its first SQLite
+/// `DatabaseManager` before that code starts.
 pub struct DatabaseManager {
     config: DbConfig,
     conn: RwLock<Option<DatabaseConnection>>,

@@ -1,16 +1,22 @@
 //! SQLite settings that need its C API: one process-wide, one per connection.
 //!
-//! **Memory statistics off** ([`configure`]). SQLite keeps memory statistics
-//! (`sqlite3_memory_used`) by default, and to keep them it takes one process-global mutex around
-//! every `malloc` and `free` it makes. With a pool of connections, each on its own worker thread,
-//! that mutex is the busiest lock of the process: measured with `perf` on `dal bench` (8
-//! concurrent primary-key reads), a fifth of all CPU time went to waking and parking threads on
-//! it. Nothing in this layer (or in sqlx) reads those statistics, so they are switched off once,
-//! before SQLite initialises.
+//! **Memory statistics off** ([`configure`]). By default SQLite keeps memory statistics
+//! (`sqlite3_memory_used`, `sqlite3_status64`, and what the soft and hard heap limits need) and,
+//! to keep them, takes one process-global mutex around every allocation and free it makes. With
+//! a pool of connections on several threads that mutex becomes the busiest lock of the process
+//! (the figures are in `bench/README.md`). Neither this layer nor sqlx reads the statistics or
+//! sets a heap limit, so they are switched off before SQLite initialises.
 //!
-//! The setting is global to the process and can only be made before SQLite's first use. If
-//! something else in the process opened an SQLite database first, SQLite refuses the call with
-//! `SQLITE_MISUSE`; that is harmless (the statistics simply stay on) and is only logged.
+//! Why a runtime call and not the build-time default `SQLITE_DEFAULT_MEMSTATUS=0`:
+//! libsqlite3-sys compiles SQLite from source and takes that flag from `LIBSQLITE3_FLAGS`, which
+//! a `.cargo/config.toml` `[env]` section can set (`PRAGMA compile_options` then lists
+//! `DEFAULT_MEMSTATUS=0`); but Cargo reads that file only from the workspace that runs the
+//! build, so every application that depends on this crate from its own workspace would silently
+//! build SQLite with the statistics on. The call works wherever this crate is used.
+//!
+//! `sqlite3_config` only takes effect before SQLite initialises, i.e. before the process's first
+//! use of SQLite. If something else in the process used SQLite first, the call changes nothing and
+//! returns `SQLITE_MISUSE`; that is harmless (the statistics stay on) and only logged.
 //!
 //! **A busy handler that sleeps briefly** ([`install_busy_handler`]), on every pooled connection.
 
@@ -21,14 +27,23 @@ use std::sync::Once;
 
 static CONFIGURE: Once = Once::new();
 
-/// Switch SQLite's memory statistics off, once per process, before any connection opens.
+/// Switch SQLite's memory statistics off, once per process, before this crate opens its first
+/// SQLite connection.
 pub(crate) fn configure() {
     CONFIGURE.call_once(|| {
-        // SAFETY: `sqlite3_config` is documented as callable before `sqlite3_initialize` (or
-        // after `sqlite3_shutdown`) and returns `SQLITE_MISUSE` otherwise, without side effects.
-        // `SQLITE_CONFIG_MEMSTATUS` takes exactly one `int` argument. `Once` keeps two threads
-        // of this crate from making the call at the same moment; a concurrent first open by
-        // unrelated code could race with it, which SQLite also reports as `SQLITE_MISUSE`.
+        // SAFETY: SQLite documents `sqlite3_config` as not threadsafe: no other thread may be
+        // inside any SQLite interface while it runs. Before `sqlite3_initialize` (or after
+        // `sqlite3_shutdown`) it applies the option; afterwards it returns `SQLITE_MISUSE` and
+        // changes no setting (it only reports the misuse to SQLite's error log, when an
+        // application installed one). `SQLITE_CONFIG_MEMSTATUS` takes exactly one `int`, which is what is
+        // passed.
+        // What holds: this crate makes no SQLite call until this one has returned. `configure`
+        // runs in `DatabaseManager::connect` before the pool opens a connection, and `Once`
+        // blocks every other caller (another manager connecting on another thread) until the
+        // call has returned. What this crate cannot rule out is SQLite used on another thread
+        // by other code of the process at this very moment (its first SQLite use); that is the
+        // requirement `DatabaseManager` documents for applications that reach SQLite some other
+        // way too.
         let rc = unsafe {
             libsqlite3_sys::sqlite3_config(libsqlite3_sys::SQLITE_CONFIG_MEMSTATUS, 0_i32)
         };
@@ -67,10 +82,10 @@ const fn busy_waited_us(attempts: u32) -> u64 {
 /// SQLite's busy handler, replacing the one `busy_timeout` installs.
 ///
 /// SQLite's own sleeps 1, 2, 5, 10, 15, 20, 25… ms between attempts to take a lock, however soon
-/// it comes free; this layer's writes hold the lock for 50–150 µs, so a waiting writer slept ten
-/// to a hundred times longer than it had to (`dal bench`: p99 of 8–20 ms for writes of 50–110 µs,
-/// and throughput lost while nobody held the lock). This one starts at 25 µs and doubles up to
-/// 1 ms, and gives up (`SQLITE_BUSY`, "database is locked") after the same busy timeout.
+/// it comes free; this layer's write transactions hold the lock for well under a millisecond, so
+/// a waiting writer would sleep far longer than the lock is held (the figures are in
+/// `bench/README.md`). This one starts at 25 µs and doubles up to 1 ms, and gives up
+/// (`SQLITE_BUSY`, "database is locked") once its sleeps add up to the same busy timeout.
 ///
 /// `timeout_ms` travels in the callback's user-data pointer as a plain integer, so there is
 /// nothing to allocate or free.

@@ -4,6 +4,7 @@
 //! PostgreSQL database created on the server of `DAL_TEST_DATABASE_URL` and dropped afterwards.
 //! Logs are shown only when `TEST_LOG` is set.
 
+pub mod column_types;
 pub mod introspect;
 pub mod pg_server;
 pub mod spec;
@@ -40,39 +41,33 @@ pub fn init_tracing() {
     });
 }
 
-/// `DAL_TEST_DATABASE_URL`, or `None` when PostgreSQL tests should be skipped.
+/// `DAL_TEST_DATABASE_URL`, the server the PostgreSQL variants run on.
 ///
 /// # Panics
-/// In CI (`CI` set) without `DAL_TEST_DATABASE_URL`: nothing may be skipped there.
+/// When it is unset. The PostgreSQL variants are compiled as runnable only when it was set at
+/// build time, or `CI` was (see `build.rs`); otherwise they are ignored. So this panics only in CI
+/// without it, or when ignored tests are run anyway: either way the test fails, it never passes.
 #[must_use]
-pub fn postgres_url() -> Option<String> {
-    match std::env::var("DAL_TEST_DATABASE_URL") {
-        Ok(url) if !url.is_empty() => Some(url),
-        _ => {
-            assert!(
-                std::env::var_os("CI").is_none(),
-                "CI is set but DAL_TEST_DATABASE_URL is not: PostgreSQL tests may not be skipped in CI"
-            );
-            None
-        }
-    }
+pub fn postgres_url() -> String {
+    required_url("DAL_TEST_DATABASE_URL", "PostgreSQL")
 }
 
-/// `DAL_TEST_REDIS_URL`, or `None` when Redis tests should be skipped.
+/// `DAL_TEST_REDIS_URL`, the server the Redis variants run on.
 ///
 /// # Panics
-/// In CI (`CI` set) without `DAL_TEST_REDIS_URL`.
+/// When it is unset (see [`postgres_url`]).
 #[must_use]
-pub fn redis_url() -> Option<String> {
-    match std::env::var("DAL_TEST_REDIS_URL") {
-        Ok(url) if !url.is_empty() => Some(url),
-        _ => {
-            assert!(
-                std::env::var_os("CI").is_none(),
-                "CI is set but DAL_TEST_REDIS_URL is not: Redis tests may not be skipped in CI"
-            );
-            None
-        }
+pub fn redis_url() -> String {
+    required_url("DAL_TEST_REDIS_URL", "Redis")
+}
+
+fn required_url(var: &str, what: &str) -> String {
+    match std::env::var(var) {
+        Ok(url) if !url.is_empty() => url,
+        _ => panic!(
+            "{var} is not set: the {what} tests cannot run (in CI they may not be skipped; \
+             outside CI they are ignored unless {var} is set when they are built)"
+        ),
     }
 }
 
@@ -103,11 +98,12 @@ pub struct TestDb {
 }
 
 impl TestDb {
-    /// A fresh empty database, or `None` for PostgreSQL when it is not configured.
+    /// A fresh empty database.
     ///
     /// # Panics
-    /// When the database cannot be created or reached.
-    pub async fn empty(backend: Backend) -> Option<Self> {
+    /// When the database cannot be created or reached, or for PostgreSQL when
+    /// `DAL_TEST_DATABASE_URL` is unset ([`postgres_url`]).
+    pub async fn empty(backend: Backend) -> Self {
         init_tracing();
         let (url, dir, pg) = match backend {
             Backend::Sqlite => {
@@ -116,7 +112,7 @@ impl TestDb {
                 (url, Some(dir), None)
             }
             Backend::Postgres => {
-                let admin = postgres_url()?;
+                let admin = postgres_url();
                 let name = unique_name();
                 let admin_conn = sea_orm::Database::connect(&admin)
                     .await
@@ -133,24 +129,24 @@ impl TestDb {
             .await
             .expect("connect to the test database");
         let conn = manager.connection().await.expect("connection");
-        Some(Self {
+        Self {
             backend,
             url,
             manager,
             conn,
             dir,
             pg,
-        })
+        }
     }
 
     /// A fresh database migrated to the latest version.
     ///
     /// # Panics
-    /// When migrating fails.
-    pub async fn migrated(backend: Backend) -> Option<Self> {
-        let db = Self::empty(backend).await?;
+    /// As [`TestDb::empty`], or when migrating fails.
+    pub async fn migrated(backend: Backend) -> Self {
+        let db = Self::empty(backend).await;
         Migrator::up(&db.conn, None).await.expect("migrate up");
-        Some(db)
+        db
     }
 
     /// The SeaORM backend.
@@ -228,8 +224,8 @@ pub fn with_database(url: &str, name: &str) -> String {
 }
 
 /// Generate `mod $name { sqlite(); postgres(); }` running `$name(&TestDb)` on a fresh, migrated
-/// database of each backend. The PostgreSQL variant returns early (passes) when
-/// `DAL_TEST_DATABASE_URL` is unset outside CI.
+/// database of each backend. The PostgreSQL variant is ignored (with the reason) unless
+/// `DAL_TEST_DATABASE_URL` or `CI` was set when the tests were built (`build.rs`).
 #[macro_export]
 macro_rules! db_tests {
     ($($name:ident),* $(,)?) => {
@@ -237,22 +233,54 @@ macro_rules! db_tests {
             mod $name {
                 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
                 async fn sqlite() {
-                    let db = $crate::TestDb::migrated($crate::Backend::Sqlite).await.expect("sqlite");
+                    let db = $crate::TestDb::migrated($crate::Backend::Sqlite).await;
                     super::$name(&db).await;
                     db.assert_sqlite_timestamps().await;
                 }
 
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn postgres() {
-                    let Some(db) = $crate::TestDb::migrated($crate::Backend::Postgres).await else {
-                        eprintln!("DAL_TEST_DATABASE_URL unset: skipping PostgreSQL");
-                        return;
-                    };
-                    super::$name(&db).await;
-                }
+                $crate::pg_tests!(@postgres $name);
             }
         )*
     };
+}
+
+/// Generate `mod $name { postgres(); }` for checks that only mean something on PostgreSQL
+/// (its planner, its types), ignored like the PostgreSQL variant of [`db_tests!`].
+#[macro_export]
+macro_rules! pg_tests {
+    (@postgres $name:ident) => {
+        #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+        #[cfg_attr(not(dal_pg), ignore = "DAL_TEST_DATABASE_URL not set")]
+        async fn postgres() {
+            let db = $crate::TestDb::migrated($crate::Backend::Postgres).await;
+            super::$name(&db).await;
+        }
+    };
+    ($($name:ident),* $(,)?) => {
+        $(
+            mod $name {
+                $crate::pg_tests!(@postgres $name);
+            }
+        )*
+    };
+}
+
+/// The columns of one row to insert ([`TestDb::insert`]), each with its bound value.
+pub type Row = Vec<(&'static str, sea_orm::sea_query::Expr)>;
+
+/// `row` with `column` set to `value` (replacing the value it had, if any).
+#[must_use]
+pub fn with(mut row: Row, column: &'static str, value: sea_orm::sea_query::Expr) -> Row {
+    row.retain(|(c, _)| *c != column);
+    row.push((column, value));
+    row
+}
+
+/// `row` without `column` (so that the column gets its default, or NULL).
+#[must_use]
+pub fn without(mut row: Row, column: &str) -> Row {
+    row.retain(|(c, _)| *c != column);
+    row
 }
 
 impl TestDb {
@@ -330,11 +358,7 @@ impl TestDb {
     ///
     /// # Errors
     /// The database error (a refused CHECK, foreign key, NOT NULL or UNIQUE).
-    pub async fn insert(
-        &self,
-        table: &'static str,
-        values: Vec<(&'static str, sea_orm::sea_query::Expr)>,
-    ) -> Result<(), sea_orm::DbErr> {
+    pub async fn insert(&self, table: &'static str, values: Row) -> Result<(), sea_orm::DbErr> {
         let (columns, exprs): (Vec<_>, Vec<_>) = values.into_iter().unzip();
         let stmt = sea_orm::sea_query::Query::insert()
             .into_table(table)
@@ -349,12 +373,7 @@ impl TestDb {
     ///
     /// # Panics
     /// When the database accepts the row.
-    pub async fn assert_refused(
-        &self,
-        what: &str,
-        table: &'static str,
-        values: Vec<(&'static str, sea_orm::sea_query::Expr)>,
-    ) {
+    pub async fn assert_refused(&self, what: &str, table: &'static str, values: Row) {
         let result = self.insert(table, values).await;
         assert!(
             result.is_err(),
@@ -367,12 +386,7 @@ impl TestDb {
     ///
     /// # Panics
     /// When the database refuses the row.
-    pub async fn assert_accepted(
-        &self,
-        what: &str,
-        table: &'static str,
-        values: Vec<(&'static str, sea_orm::sea_query::Expr)>,
-    ) {
+    pub async fn assert_accepted(&self, what: &str, table: &'static str, values: Row) {
         if let Err(e) = self.insert(table, values).await {
             panic!(
                 "{:?}: {what}: the database refused a valid row: {e}",
@@ -396,6 +410,32 @@ impl TestDb {
             .expect("count query")
             .expect("one row");
         row.try_get("", "n").expect("count")
+    }
+
+    /// The value of `column`, as text, in the row of `table` whose `key` is `id` (compared as
+    /// text, so integer and UUID keys work alike): `None` when there is no such row, `Some(None)`
+    /// when the value is NULL.
+    ///
+    /// # Panics
+    /// When the query fails.
+    pub async fn cell(
+        &self,
+        table: &str,
+        column: &str,
+        key: &str,
+        id: impl std::fmt::Display,
+    ) -> Option<Option<String>> {
+        self.conn
+            .query_one_raw(Statement::from_string(
+                self.db_backend(),
+                format!(
+                    "SELECT CAST(\"{column}\" AS TEXT) AS v FROM \"{table}\" \
+                     WHERE CAST(\"{key}\" AS TEXT) = '{id}'"
+                ),
+            ))
+            .await
+            .expect("select a cell")
+            .map(|row| row.try_get::<Option<String>>("", "v").expect("text cell"))
     }
 }
 

@@ -11,7 +11,8 @@
 //!     .index("idx_feedback_events_content_id", &["content_id"])
 //! ```
 
-use crate::introspect::{Schema, Table};
+use crate::introspect::{Column, Schema, Table};
+use crate::{Backend, Row, TestDb};
 
 /// The ON DELETE action a seed asks for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -317,5 +318,64 @@ fn diff_table(spec: &TableSpec, table: &Table, postgres: bool, problems: &mut Ve
                 }
             }
         }
+    }
+}
+
+/// Check every foreign key of `specs` on `db`: for each, one row of the referencing table is
+/// refused while its key column names a parent that does not exist, then the same row, naming
+/// the parent `row` gave it, is accepted. So each refusal is the foreign key's doing, and the
+/// cases come from the specs: a foreign key added to a spec is checked without another line.
+///
+/// `row(table)` returns a row of `table` the database accepts, with every foreign-key column
+/// naming an existing parent and new values for its own keys at each call.
+///
+/// # Panics
+/// When a row naming a missing parent is accepted, a valid row is refused, or `row` leaves a
+/// foreign-key column out.
+pub async fn assert_foreign_keys_refuse_orphans(
+    db: &TestDb,
+    specs: &[TableSpec],
+    mut row: impl FnMut(&'static str) -> Row,
+) {
+    let schema = crate::introspect::describe(&db.conn).await;
+    for spec in specs {
+        for fk in &spec.fks {
+            let (table, column) = (spec.name, fk.column);
+            let valid = row(table);
+            assert!(
+                valid.iter().any(|(c, _)| *c == column),
+                "the row given for {table} must name a parent in {column}"
+            );
+            let declared = schema
+                .tables
+                .get(table)
+                .and_then(|t| t.column(column))
+                .unwrap_or_else(|| panic!("{table}.{column} is not in the database"));
+            db.assert_refused(
+                &format!("{table}.{column} naming a missing {}", fk.ref_table),
+                table,
+                crate::with(valid.clone(), column, missing_key(db, declared)),
+            )
+            .await;
+            db.assert_accepted(
+                &format!("{table}.{column} naming an existing {}", fk.ref_table),
+                table,
+                valid,
+            )
+            .await;
+        }
+    }
+}
+
+/// A value for `column` that no parent row holds: a large integer for integer keys, a new UUID
+/// otherwise (typed `uuid` where PostgreSQL declares it so, text everywhere else).
+fn missing_key(db: &TestDb, column: &Column) -> sea_orm::sea_query::Expr {
+    let missing = uuid::Uuid::new_v4();
+    if column.data_type.contains("int") {
+        crate::v(987_654_321_i32)
+    } else if db.backend == Backend::Postgres && column.data_type == "uuid" {
+        db.uuid(missing)
+    } else {
+        crate::v(missing.to_string())
     }
 }

@@ -78,10 +78,9 @@ async fn init_in_an_empty_directory_with_no_configuration() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[cfg_attr(not(dal_pg), ignore = "DAL_TEST_DATABASE_URL not set")]
 async fn init_creates_a_missing_postgres_database() {
-    let Some(admin) = tests::postgres_url() else {
-        return;
-    };
+    let admin = tests::postgres_url();
     let name = tests::unique_name();
     let url = tests::with_database(&admin, &name);
     let dir = tempfile::tempdir().expect("dir");
@@ -102,10 +101,9 @@ async fn init_creates_a_missing_postgres_database() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[cfg_attr(not(dal_redis), ignore = "DAL_TEST_REDIS_URL not set")]
 async fn status_reports_redis_and_an_unreachable_one() {
-    let Some(redis) = tests::redis_url() else {
-        return;
-    };
+    let redis = tests::redis_url();
     let dir = tempfile::tempdir().expect("dir");
     let mut env = HashMap::from([("REDIS_URL".to_owned(), redis)]);
     dal(dir.path(), &env, &["init"]).await.expect("init");
@@ -198,31 +196,41 @@ async fn bad_configuration_is_reported_clearly() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn bench_emits_every_op_as_json() {
-    let dir = tempfile::tempdir().expect("dir");
-    let out = dal(
-        dir.path(),
-        &HashMap::new(),
-        &[
-            "bench",
-            "--json",
-            "--scale",
-            "0.01",
-            "--rows",
-            "2000",
-            "--cache-url",
-            "memory",
-        ],
-    )
-    .await
-    .expect("dal bench");
-    let lines: Vec<serde_json::Value> = out
-        .lines()
-        .map(|l| serde_json::from_str(l).expect("every stdout line is JSON"))
-        .collect();
+    let lines = bench_json(&["--rows", "2000", "--cache-url", "memory"]).await;
     let ops: Vec<&str> = lines.iter().filter_map(|l| l["op"].as_str()).collect();
-    let mut expected: Vec<&str> = app::bench::OPS.to_vec();
-    expected.push("peak_rss");
-    assert_eq!(ops, expected, "every op, in order, then peak_rss");
+    assert_eq!(
+        ops,
+        [
+            "insert_bulk",
+            "get_by_pk",
+            "query_indexed",
+            "update_by_pk",
+            "txn_feedback",
+            "cleanup_expired",
+            "cache_set",
+            "cache_get",
+            "rate_limit",
+            "peak_rss"
+        ],
+        "every op, in order, then peak_rss"
+    );
+    assert_op_lines(&lines);
+    assert_eq!(lines[0]["n"], 2000, "insert_bulk inserts every row");
+    assert_eq!(
+        lines[5]["n"], 500,
+        "cleanup_expired deletes the expired half of 1,000 rows"
+    );
+    assert!(
+        lines
+            .last()
+            .and_then(|l| l["peak_rss_mb"].as_f64())
+            .is_some_and(|mb| mb > 0.0)
+    );
+}
+
+/// Every op line of `dal bench --json` (all but the closing `peak_rss`) carries positive figures,
+/// latencies for the ops timed one by one, and `cache_set` the size of its value.
+fn assert_op_lines(lines: &[serde_json::Value]) {
     for line in &lines[..lines.len() - 1] {
         let op = line["op"].as_str().unwrap_or_default();
         assert!(line["n"].as_u64().is_some_and(|n| n > 0), "{line}");
@@ -240,16 +248,77 @@ async fn bench_emits_every_op_as_json() {
             );
             assert!(p50 > 0.0 && p99 >= p50, "{line}");
         }
+        let sized = op == "cache_set";
+        assert_eq!(line.get("payload_bytes").is_some(), sized, "{line}");
+        if sized {
+            let (plain, stored) = (
+                line["payload_bytes"].as_u64().unwrap_or(0),
+                line["stored_bytes"].as_u64().unwrap_or(0),
+            );
+            assert!(
+                (3000..6000).contains(&plain) && stored > 0 && stored < plain,
+                "a ~4 KB JSON value, stored gzipped: {line}"
+            );
+        }
     }
-    assert_eq!(lines[0]["n"], 2000, "insert_bulk inserts every row");
-    assert_eq!(
-        lines[5]["n"], 500,
-        "cleanup_expired deletes the expired half of 1,000 rows"
-    );
+}
+
+async fn bench_json(args: &[&str]) -> Vec<serde_json::Value> {
+    let dir = tempfile::tempdir().expect("dir");
+    let mut all = vec!["bench", "--json", "--scale", "0.01"];
+    all.extend_from_slice(args);
+    dal(dir.path(), &HashMap::new(), &all)
+        .await
+        .expect("dal bench")
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("every stdout line is JSON"))
+        .collect()
+}
+
+/// The cache ops alone (the former cache micro-benchmark) run without a database.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bench_runs_the_cache_ops_alone() {
+    let lines = bench_json(&[
+        "--ops",
+        "cache_set,cache_get,rate_limit",
+        "--cache-url",
+        "memory",
+    ])
+    .await;
+    let ops: Vec<&str> = lines.iter().filter_map(|l| l["op"].as_str()).collect();
+    assert_eq!(ops, ["cache_set", "cache_get", "rate_limit", "peak_rss"]);
+    assert_op_lines(&lines);
+
+    let dir = tempfile::tempdir().expect("dir");
+    let refused = dal(
+        dir.path(),
+        &HashMap::new(),
+        &["bench", "--ops", "cache_get", "--cache-url", "none"],
+    )
+    .await
+    .expect_err("cache ops without a cache");
     assert!(
-        lines
-            .last()
-            .and_then(|l| l["peak_rss_mb"].as_f64())
-            .is_some_and(|mb| mb > 0.0)
+        format!("{refused:#}").contains("--cache-url none"),
+        "{refused:#}"
     );
+}
+
+/// On Redis, with the pool size given on the command line; only the bench's own keys are
+/// touched (and removed).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[cfg_attr(not(dal_redis), ignore = "DAL_TEST_REDIS_URL not set")]
+async fn bench_runs_the_cache_ops_on_redis() {
+    let redis = tests::redis_url();
+    let lines = bench_json(&[
+        "--ops",
+        "cache_set,cache_get,rate_limit",
+        "--cache-url",
+        &redis,
+        "--cache-pool-size",
+        "4",
+    ])
+    .await;
+    let ops: Vec<&str> = lines.iter().filter_map(|l| l["op"].as_str()).collect();
+    assert_eq!(ops, ["cache_set", "cache_get", "rate_limit", "peak_rss"]);
+    assert_op_lines(&lines);
 }

@@ -229,7 +229,7 @@ async fn pragma(conn: &impl ConnectionTrait, name: &str) -> String {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sqlite_settings_hold_on_every_pooled_connection() {
-    let db = TestDb::migrated(Backend::Sqlite).await.expect("sqlite");
+    let db = TestDb::migrated(Backend::Sqlite).await;
     // Hold four connections at once (read transactions), so each is a distinct pooled connection.
     let mut held = Vec::new();
     for _ in 0..4 {
@@ -267,7 +267,7 @@ async fn sqlite_settings_hold_on_every_pooled_connection() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn concurrent_sqlite_writers_queue_instead_of_failing() {
-    let db = TestDb::migrated(Backend::Sqlite).await.expect("sqlite");
+    let db = TestDb::migrated(Backend::Sqlite).await;
     let mut tasks = Vec::new();
     for i in 0..16 {
         let manager_conn = db.conn.clone();

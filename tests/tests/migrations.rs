@@ -136,9 +136,7 @@ tests::db_tests!(
 #[tokio::test]
 async fn two_processes_worth_of_connections_migrate_one_sqlite_file() {
     // Two independent pools on the same file stand in for two `dal migrate` processes.
-    let Some(first) = TestDb::empty(Backend::Sqlite).await else {
-        return;
-    };
+    let first = TestDb::empty(Backend::Sqlite).await;
     let second =
         repository::DatabaseManager::connect_with(repository::DbConfig::new(first.url.clone()))
             .await

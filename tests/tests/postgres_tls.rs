@@ -56,12 +56,10 @@ fn with_params(url: &str, extra: &[(&str, &str)]) -> String {
 }
 
 #[tokio::test]
+#[cfg_attr(not(dal_pg), ignore = "DAL_TEST_DATABASE_URL not set")]
 async fn local_url_without_sslmode_is_plain_and_explicit_modes_are_respected() {
     tests::init_tracing();
-    let Some(admin) = tests::postgres_url() else {
-        eprintln!("DAL_TEST_DATABASE_URL unset: skipping PostgreSQL");
-        return;
-    };
+    let admin = tests::postgres_url();
     let plain = with_params(&admin, &[]);
     let host = url::Url::parse(&plain)
         .ok()
@@ -127,6 +125,7 @@ fn certificates() -> (String, String, String) {
 }
 
 #[tokio::test]
+#[cfg_attr(not(dal_pg), ignore = "DAL_TEST_DATABASE_URL not set")]
 async fn verify_full_against_a_private_server_with_its_own_ca() {
     tests::init_tracing();
     let Some(server) = PgServer::init() else {

@@ -21,7 +21,7 @@ fn sqlalchemy(at: DateTime<Utc>) -> String {
 }
 
 async fn sqlite() -> TestDb {
-    TestDb::migrated(Backend::Sqlite).await.expect("sqlite")
+    TestDb::migrated(Backend::Sqlite).await
 }
 
 /// Run `sql` with bound text parameters.
@@ -335,7 +335,7 @@ const BEFORE_CONVERSION: u32 = 7;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_file_of_an_earlier_version_is_converted_in_place_and_back() {
-    let db = TestDb::empty(Backend::Sqlite).await.expect("sqlite");
+    let db = TestDb::empty(Backend::Sqlite).await;
     Migrator::up(&db.conn, Some(BEFORE_CONVERSION))
         .await
         .expect("earlier schema");

@@ -636,6 +636,24 @@ where
     }
 }
 
+/// The technologies the layer's own data is made of, in one place: the reference data has an
+/// official source for each ([`reference_mappings`], checked by its test), `dal bench` cycles its
+/// rows through them in this order (the workload of `BENCHMARK.md`), and the tests use them.
+pub const TECHNOLOGIES: [&str; 12] = [
+    "python",
+    "rust",
+    "react",
+    "fastapi",
+    "django",
+    "postgres",
+    "redis",
+    "docker",
+    "kubernetes",
+    "go",
+    "typescript",
+    "sqlite",
+];
+
 /// The reference mappings `dal seed` loads: the official documentation of common technologies,
 /// from the GitHub repository the docs are written in where there is one (with the path and the
 /// file types they use), else from the web site. Official sources have priority 10; secondary
@@ -773,20 +791,7 @@ mod tests {
         keys.sort();
         keys.dedup();
         assert_eq!(keys.len(), all.len(), "no duplicate keys");
-        for tech in [
-            "python",
-            "rust",
-            "react",
-            "fastapi",
-            "django",
-            "postgres",
-            "redis",
-            "docker",
-            "kubernetes",
-            "go",
-            "typescript",
-            "sqlite",
-        ] {
+        for tech in TECHNOLOGIES {
             assert!(
                 all.iter().any(|m| m.technology == tech && m.is_official),
                 "{tech}"

@@ -20,6 +20,7 @@ pub use feedback::{
 };
 #[cfg(any(test, feature = "mock"))]
 pub use mappings::MockMappingRepository;
+pub use mappings::TECHNOLOGIES;
 pub use mappings::{
     MappingRepository, MappingStore, NewMapping, SeedReport, UpsertOutcome, reference_mappings,
 };

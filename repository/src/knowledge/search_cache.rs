@@ -26,20 +26,11 @@ use crate::validate;
 /// Rows deleted per statement on SQLite by [`SearchCacheRepository::cleanup_expired`] unless
 /// told otherwise (PostgreSQL's default is one statement).
 ///
-/// Measured with `dal bench` (release build, idle 2-core machine, 2026-11-24): 100,000 rows with
-/// random 64-digit hashes, 50,000 of them expired, whole cleanup in seconds:
-///
-/// | rows per chunk | 5,000 | 20,000 | 50,000 (one statement) |
-/// |----------------|-------|--------|------------------------|
-/// | SQLite (WAL)   | 0.40  | 0.27   | 0.21–0.24              |
-///
-/// and on PostgreSQL 15, for the same 50,000 rows, 0.055 s in chunks of 5,000 against
-/// 0.012–0.021 s for the one plain `DELETE`. Every chunk commits and rewrites every page of the primary key's
-/// index it touched (random hashes: most of them), so the cost per row falls steeply with the
-/// chunk size; what a larger chunk costs is the longest a concurrent SQLite writer waits, one
-/// chunk (~0.2 s at 50,000 rows here; readers never wait, in WAL mode). An earlier default of
-/// 5,000 made the cleanup half as fast as a single `DELETE` of the Python stack the seeds were
-/// written for. Pass a smaller chunk where write latency matters more than cleanup time.
+/// Every chunk commits and rewrites every page of the primary key's index it touches (hashes are
+/// random: most of them), so the cost per row falls steeply with the chunk size; what a larger
+/// chunk costs is the longest a concurrent SQLite writer waits, one chunk (readers never wait, in
+/// WAL mode). 50,000 makes a typical cleanup one statement (measurements: `bench/README.md`);
+/// pass a smaller chunk where write latency matters more than cleanup time.
 pub const DEFAULT_CLEANUP_CHUNK: u64 = 50_000;
 
 /// Largest chunk [`SearchCacheRepository::cleanup_expired`] accepts.

@@ -76,11 +76,10 @@ macro_rules! run_on_cluster {
 macro_rules! cluster_suite {
     ($($name:ident),* $(,)?) => {
         #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+        #[cfg_attr(not(dal_redis), ignore = "DAL_TEST_REDIS_URL not set")]
         async fn whole_suite_on_redis_cluster() {
             tests::init_tracing();
-            if server::available().is_none() {
-                return;
-            }
+            server::require();
             let cluster = tokio::task::spawn_blocking(Cluster::start).await.expect("start cluster");
             let url = cluster.url();
             run_on_cluster!(&url; $($name),*);

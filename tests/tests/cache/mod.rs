@@ -60,10 +60,12 @@ pub async fn redis_env_at(url: &str) -> Env {
     env
 }
 
-/// The Redis of `DAL_TEST_REDIS_URL`, or `None` (skip) when it is unset outside CI.
-pub async fn redis_env() -> Option<Env> {
-    let url = tests::redis_url()?;
-    Some(redis_env_at(&url).await)
+/// The Redis of `DAL_TEST_REDIS_URL`.
+///
+/// # Panics
+/// When it is unset or unreachable.
+pub async fn redis_env() -> Env {
+    redis_env_at(&tests::redis_url()).await
 }
 
 /// Run `test` on `env` in its own task, then delete every key of both prefixes (also when the
@@ -85,8 +87,8 @@ where
 }
 
 /// Generate `mod $name { memory(); redis(); }` running `suite::$name(Env)` on the in-process
-/// backend and on the Redis of `DAL_TEST_REDIS_URL` (skipped with a message when it is unset
-/// outside CI).
+/// backend and on the Redis of `DAL_TEST_REDIS_URL` (ignored, with the reason, unless it or `CI`
+/// was set when the tests were built).
 macro_rules! cache_tests {
     ($($name:ident),* $(,)?) => {
         $(
@@ -97,12 +99,9 @@ macro_rules! cache_tests {
                 }
 
                 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                #[cfg_attr(not(dal_redis), ignore = "DAL_TEST_REDIS_URL not set")]
                 async fn redis() {
-                    let Some(env) = super::redis_env().await else {
-                        eprintln!("DAL_TEST_REDIS_URL unset: skipping Redis");
-                        return;
-                    };
-                    super::run(env, super::suite::$name).await;
+                    super::run(super::redis_env().await, super::suite::$name).await;
                 }
             }
         )*

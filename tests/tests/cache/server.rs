@@ -6,11 +6,13 @@ use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-/// Whether `redis-server` and `redis-cli` can be run; `None` (skip) outside CI when they cannot.
+/// Check that `redis-server` and `redis-cli` can be run. The tests that start private servers are
+/// Redis tests: ignored unless `DAL_TEST_REDIS_URL` (or `CI`) was set when they were built, and
+/// then they need the binaries.
 ///
 /// # Panics
-/// In CI (`CI` set) when they are missing: nothing may be skipped there.
-pub fn available() -> Option<()> {
+/// When either is missing.
+pub fn require() {
     let ok = ["redis-server", "redis-cli"].iter().all(|bin| {
         Command::new(bin)
             .arg("--version")
@@ -19,15 +21,11 @@ pub fn available() -> Option<()> {
             .status()
             .is_ok_and(|s| s.success())
     });
-    if ok {
-        return Some(());
-    }
     assert!(
-        std::env::var_os("CI").is_none(),
-        "CI is set but redis-server/redis-cli are not installed"
+        ok,
+        "redis-server and redis-cli are needed by the Redis tests that start private servers \
+         (`bash scripts/test` installs them)"
     );
-    eprintln!("redis-server not installed: skipping");
-    None
 }
 
 /// A loopback port that is free now, and whose cluster bus port (+10000) is free too.

@@ -4,7 +4,8 @@ use chrono::TimeDelta;
 use entity::knowledge::sea_orm_active_enums::MappingSourceType;
 use entity::knowledge::technology_mappings;
 use repository::knowledge::{
-    MappingRepository, MappingStore, NewMapping, SeedReport, UpsertOutcome, reference_mappings,
+    MappingRepository, MappingStore, NewMapping, SeedReport, TECHNOLOGIES, UpsertOutcome,
+    reference_mappings,
 };
 use repository::{Error, Page};
 use sea_orm::sea_query::Expr;
@@ -520,20 +521,7 @@ async fn seed_is_idempotent(db: &TestDb) {
     );
 
     // Every required technology has an official, active source.
-    for tech in [
-        "python",
-        "rust",
-        "react",
-        "fastapi",
-        "django",
-        "postgres",
-        "redis",
-        "docker",
-        "kubernetes",
-        "go",
-        "typescript",
-        "sqlite",
-    ] {
+    for tech in TECHNOLOGIES {
         let active = repo.active_for(tech).await.expect("active");
         assert!(active.first().is_some_and(|m| m.is_official), "{tech}");
     }

@@ -14,8 +14,9 @@ use entity::behavior::now;
 use sea_orm::ActiveValue::Set;
 use sea_orm::entity::prelude::*;
 use sea_orm::{ActiveModelTrait, IntoActiveModel};
+use tests::column_types::{ColumnType, TableTypes};
 use tests::spec::{OnDelete, TableSpec};
-use tests::{Backend, TestDb, db_tests, json, v};
+use tests::{Backend, TestDb, db_tests, json, v, with, without};
 
 /// Seed 003's DDL and "Indexes for Performance", table by table, then the designed
 /// `user_sessions` and `system_logs`.
@@ -97,103 +98,84 @@ pub fn spec() -> Vec<TableSpec> {
 }
 
 /// Column types as the seed writes them (and as designed for the two named-only tables).
-#[derive(Debug, Clone, Copy)]
-enum Ty {
-    /// `UUID PRIMARY KEY DEFAULT gen_random_uuid()`.
-    UuidPk,
-    /// `UUID`.
-    Uuid,
-    Text,
-    Varchar(i32),
-    /// `FLOAT` (double precision).
-    Float,
-    BigInt,
-    Bool,
-    Jsonb,
-    /// `TIMESTAMP` without default.
-    Timestamp,
-    /// `TIMESTAMP DEFAULT NOW()`.
-    TimestampNow,
-}
-
-const TYPES: &[(&str, &[(&str, Ty)])] = &[
+const TYPES: &[TableTypes] = &[
     (
         "query_history",
         &[
-            ("id", Ty::UuidPk),
-            ("query_text", Ty::Text),
-            ("query_type", Ty::Varchar(20)),
-            ("response_time", Ty::Float),
-            ("cache_hit", Ty::Bool),
-            ("user_session_id", Ty::Uuid),
-            ("created_at", Ty::TimestampNow),
-            ("updated_at", Ty::TimestampNow),
+            ("id", ColumnType::UuidPk),
+            ("query_text", ColumnType::Text),
+            ("query_type", ColumnType::Varchar(20)),
+            ("response_time", ColumnType::Float),
+            ("cache_hit", ColumnType::Bool),
+            ("user_session_id", ColumnType::Uuid),
+            ("created_at", ColumnType::TimestampNow),
+            ("updated_at", ColumnType::TimestampNow),
         ],
     ),
     (
         "document_metadata",
         &[
-            ("id", Ty::UuidPk),
-            ("filename", Ty::Varchar(255)),
-            ("file_type", Ty::Varchar(50)),
-            ("file_size", Ty::BigInt),
-            ("upload_date", Ty::TimestampNow),
-            ("processing_status", Ty::Varchar(20)),
-            ("chroma_id", Ty::Varchar(255)),
-            ("user_session_id", Ty::Uuid),
-            ("created_at", Ty::TimestampNow),
-            ("updated_at", Ty::TimestampNow),
+            ("id", ColumnType::UuidPk),
+            ("filename", ColumnType::Varchar(255)),
+            ("file_type", ColumnType::Varchar(50)),
+            ("file_size", ColumnType::BigInt),
+            ("upload_date", ColumnType::TimestampNow),
+            ("processing_status", ColumnType::Varchar(20)),
+            ("chroma_id", ColumnType::Varchar(255)),
+            ("user_session_id", ColumnType::Uuid),
+            ("created_at", ColumnType::TimestampNow),
+            ("updated_at", ColumnType::TimestampNow),
         ],
     ),
     (
         "schema_cache",
         &[
-            ("id", Ty::UuidPk),
-            ("connection_string_hash", Ty::Varchar(64)),
-            ("schema_data", Ty::Jsonb),
-            ("discovered_at", Ty::TimestampNow),
-            ("expires_at", Ty::Timestamp),
-            ("created_at", Ty::TimestampNow),
+            ("id", ColumnType::UuidPk),
+            ("connection_string_hash", ColumnType::Varchar(64)),
+            ("schema_data", ColumnType::Jsonb),
+            ("discovered_at", ColumnType::TimestampNow),
+            ("expires_at", ColumnType::Timestamp),
+            ("created_at", ColumnType::TimestampNow),
         ],
     ),
     (
         "performance_metrics",
         &[
-            ("id", Ty::UuidPk),
-            ("query_id", Ty::Uuid),
-            ("metric_name", Ty::Varchar(50)),
-            ("metric_value", Ty::Float),
-            ("recorded_at", Ty::TimestampNow),
+            ("id", ColumnType::UuidPk),
+            ("query_id", ColumnType::Uuid),
+            ("metric_name", ColumnType::Varchar(50)),
+            ("metric_value", ColumnType::Float),
+            ("recorded_at", ColumnType::TimestampNow),
         ],
     ),
     (
         "user_sessions",
         &[
-            ("id", Ty::UuidPk),
-            ("session_token_hash", Ty::Varchar(64)),
-            ("user_identifier", Ty::Varchar(255)),
-            ("ip_address", Ty::Varchar(45)),
-            ("user_agent", Ty::Text),
-            ("session_data", Ty::Jsonb),
-            ("created_at", Ty::TimestampNow),
-            ("last_activity_at", Ty::TimestampNow),
-            ("expires_at", Ty::Timestamp),
-            ("is_active", Ty::Bool),
-            ("deleted_at", Ty::Timestamp),
+            ("id", ColumnType::UuidPk),
+            ("session_token_hash", ColumnType::Varchar(64)),
+            ("user_identifier", ColumnType::Varchar(255)),
+            ("ip_address", ColumnType::Varchar(45)),
+            ("user_agent", ColumnType::Text),
+            ("session_data", ColumnType::Jsonb),
+            ("created_at", ColumnType::TimestampNow),
+            ("last_activity_at", ColumnType::TimestampNow),
+            ("expires_at", ColumnType::Timestamp),
+            ("is_active", ColumnType::Bool),
+            ("deleted_at", ColumnType::Timestamp),
         ],
     ),
     (
         "system_logs",
         &[
-            ("id", Ty::UuidPk),
-            ("level", Ty::Varchar(10)),
-            ("logger", Ty::Varchar(255)),
-            ("message", Ty::Text),
-            ("context", Ty::Jsonb),
-            ("exception", Ty::Text),
-            ("user_session_id", Ty::Uuid),
-            ("request_id", Ty::Varchar(64)),
-            ("created_at", Ty::TimestampNow),
+            ("id", ColumnType::UuidPk),
+            ("level", ColumnType::Varchar(10)),
+            ("logger", ColumnType::Varchar(255)),
+            ("message", ColumnType::Text),
+            ("context", ColumnType::Jsonb),
+            ("exception", ColumnType::Text),
+            ("user_session_id", ColumnType::Uuid),
+            ("request_id", ColumnType::Varchar(64)),
+            ("created_at", ColumnType::TimestampNow),
         ],
     ),
 ];
@@ -210,62 +192,7 @@ async fn matches_seed(db: &TestDb) {
 }
 
 async fn column_types_match_seed(db: &TestDb) {
-    let schema = tests::introspect::describe(&db.conn).await;
-    let mut problems = Vec::new();
-    for (table, columns) in TYPES {
-        let found = schema.columns(table);
-        if found.len() != columns.len() {
-            problems.push(format!(
-                "{table}: {} columns, expected {}",
-                found.len(),
-                columns.len()
-            ));
-        }
-        for (column, ty) in *columns {
-            let Some(found) = found.iter().find(|c| c.name == *column) else {
-                problems.push(format!("{table}.{column}: missing"));
-                continue;
-            };
-            let (data_type, len, default) = (&found.data_type, &found.max_length, &found.default);
-            let default = default.as_deref().unwrap_or("").to_lowercase();
-            let pg = db.backend == Backend::Postgres;
-            let ok = match ty {
-                Ty::UuidPk if pg => data_type == "uuid" && default == "gen_random_uuid()",
-                Ty::UuidPk => data_type == "uuid" && default.contains("randomblob"),
-                Ty::Uuid => data_type == if pg { "uuid" } else { "uuid" },
-                Ty::Text => data_type == "text",
-                Ty::Varchar(n) if pg => data_type == "character varying" && *len == Some(*n),
-                Ty::Varchar(n) => *data_type == format!("varchar({n})"),
-                Ty::Float => data_type == if pg { "double precision" } else { "real" },
-                Ty::BigInt => data_type == if pg { "bigint" } else { "integer" },
-                Ty::Bool => data_type == "boolean",
-                Ty::Jsonb => data_type == if pg { "jsonb" } else { "json" },
-                Ty::Timestamp | Ty::TimestampNow => {
-                    let type_ok = if pg {
-                        data_type == "timestamp with time zone"
-                    } else {
-                        data_type == "timestamp"
-                    };
-                    let default_ok = match ty {
-                        Ty::TimestampNow => default == "current_timestamp",
-                        _ => default.is_empty(),
-                    };
-                    type_ok && default_ok
-                }
-            };
-            if !ok {
-                problems.push(format!(
-                    "{table}.{column}: expected {ty:?}, found {data_type} (length {len:?}, default {default:?})"
-                ));
-            }
-        }
-    }
-    assert!(
-        problems.is_empty(),
-        "{:?} column types differ from seed 003:\n{}",
-        db.backend,
-        problems.join("\n")
-    );
+    tests::column_types::assert_match(db, "seed 003", TYPES).await;
 }
 
 /// The required columns of a `query_history` row.
@@ -324,10 +251,6 @@ async fn checks_refuse_bad_rows(db: &TestDb) {
 }
 
 async fn not_null_and_lengths_refuse_bad_rows(db: &TestDb) {
-    let without = |mut row: Vec<(&'static str, sea_orm::sea_query::Expr)>, col: &str| {
-        row.retain(|(c, _)| *c != col);
-        row
-    };
     let query = vec![
         ("query_text", v("q")),
         ("query_type", v("sql")),
@@ -458,7 +381,8 @@ async fn uniques_refuse_duplicates(db: &TestDb) {
 }
 
 async fn foreign_keys_follow_the_seed(db: &TestDb) {
-    // performance_metrics.query_id REFERENCES query_history(id): no ON DELETE = NO ACTION.
+    // performance_metrics.query_id REFERENCES query_history(id) (no ON DELETE = NO ACTION);
+    // system_logs.user_session_id REFERENCES user_sessions(id) ON DELETE SET NULL (designed).
     let metric = |db: &TestDb, query: Option<uuid::Uuid>| {
         let mut row = vec![("metric_name", v("latency_ms")), ("metric_value", v(42.0))];
         if let Some(q) = query {
@@ -466,24 +390,19 @@ async fn foreign_keys_follow_the_seed(db: &TestDb) {
         }
         row
     };
-    let q = uuid::Uuid::new_v4();
-    db.assert_refused(
-        "metric of a missing query",
-        "performance_metrics",
-        metric(db, Some(q)),
-    )
+    let (q, s) = (uuid::Uuid::new_v4(), uuid::Uuid::new_v4());
+    query_history_row(db, q).await;
+    session_row(db, s).await;
+    tests::spec::assert_foreign_keys_refuse_orphans(db, &spec(), |table| match table {
+        "performance_metrics" => metric(db, Some(q)),
+        "system_logs" => with(log_row("INFO"), "user_session_id", db.uuid(s)),
+        other => panic!("no row for {other}"),
+    })
     .await;
     db.assert_accepted(
         "metric of no query",
         "performance_metrics",
         metric(db, None),
-    )
-    .await;
-    query_history_row(db, q).await;
-    db.assert_accepted(
-        "metric of a query",
-        "performance_metrics",
-        metric(db, Some(q)),
     )
     .await;
     let delete_query = format!("DELETE FROM query_history WHERE id = '{q}'");
@@ -529,15 +448,7 @@ async fn foreign_keys_follow_the_seed(db: &TestDb) {
     )
     .await;
 
-    // system_logs.user_session_id REFERENCES user_sessions(id) ON DELETE SET NULL (designed).
-    let s = uuid::Uuid::new_v4();
-    let mut orphan = log_row("INFO");
-    orphan.push(("user_session_id", db.uuid(s)));
-    db.assert_refused("log of a missing session", "system_logs", orphan.clone())
-        .await;
-    session_row(db, s).await;
-    db.assert_accepted("log of a session", "system_logs", orphan)
-        .await;
+    // Deleting a session keeps its log records, detached.
     db.raw(&format!("DELETE FROM user_sessions WHERE id = '{s}'"))
         .await
         .expect("purge the session");

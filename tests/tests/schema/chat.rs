@@ -10,8 +10,9 @@ use entity::chat::{conversation, document_chunk, rate_limit};
 use sea_orm::ActiveValue::Set;
 use sea_orm::entity::prelude::*;
 use sea_orm::{ActiveModelTrait, IntoActiveModel, Statement};
+use tests::column_types::{ColumnType, TableTypes};
 use tests::spec::TableSpec;
-use tests::{Backend, TestDb, db_tests, v};
+use tests::{Backend, TestDb, db_tests, v, with};
 
 /// Seed 001's DDL, table by table (no foreign keys: the seed says session management is
 /// application-level).
@@ -76,59 +77,45 @@ pub fn spec() -> Vec<TableSpec> {
     ]
 }
 
-/// A column type as the seed's DDL writes it.
-#[derive(Debug, Clone, Copy)]
-enum Ty {
-    Varchar(i32),
-    Text,
-    /// `FLOAT`: double precision (PostgreSQL's `FLOAT`), REAL affinity on SQLite.
-    Float,
-    Integer,
-    /// `SERIAL`: an integer fed by a sequence (PostgreSQL), the rowid alias (SQLite).
-    Serial,
-    /// `TIMESTAMP DEFAULT CURRENT_TIMESTAMP`.
-    TimestampNow,
-}
-
 /// Every column of seed 001 with its type.
-const TYPES: &[(&str, &[(&str, Ty)])] = &[
+const TYPES: &[TableTypes] = &[
     (
         "conversation",
         &[
-            ("id", Ty::Varchar(36)),
-            ("session_id", Ty::Varchar(36)),
-            ("user_query", Ty::Text),
-            ("ai_response", Ty::Text),
-            ("sources", Ty::Text),
-            ("response_time", Ty::Float),
-            ("created_at", Ty::TimestampNow),
-            ("feedback", Ty::Integer),
+            ("id", ColumnType::Varchar(36)),
+            ("session_id", ColumnType::Varchar(36)),
+            ("user_query", ColumnType::Text),
+            ("ai_response", ColumnType::Text),
+            ("sources", ColumnType::Text),
+            ("response_time", ColumnType::Float),
+            ("created_at", ColumnType::TimestampNow),
+            ("feedback", ColumnType::Integer),
         ],
     ),
     (
         "document_chunk",
         &[
-            ("id", Ty::Varchar(36)),
-            ("source_url", Ty::Varchar(500)),
-            ("title", Ty::Varchar(200)),
-            ("content", Ty::Text),
-            ("chunk_index", Ty::Integer),
-            ("doc_type", Ty::Varchar(50)),
-            ("version", Ty::Varchar(20)),
-            ("embedding_id", Ty::Varchar(100)),
-            ("content_hash", Ty::Varchar(64)),
-            ("created_at", Ty::TimestampNow),
-            ("updated_at", Ty::TimestampNow),
+            ("id", ColumnType::Varchar(36)),
+            ("source_url", ColumnType::Varchar(500)),
+            ("title", ColumnType::Varchar(200)),
+            ("content", ColumnType::Text),
+            ("chunk_index", ColumnType::Integer),
+            ("doc_type", ColumnType::Varchar(50)),
+            ("version", ColumnType::Varchar(20)),
+            ("embedding_id", ColumnType::Varchar(100)),
+            ("content_hash", ColumnType::Varchar(64)),
+            ("created_at", ColumnType::TimestampNow),
+            ("updated_at", ColumnType::TimestampNow),
         ],
     ),
     (
         "rate_limit",
         &[
-            ("id", Ty::Serial),
-            ("ip_address", Ty::Varchar(45)),
-            ("request_count", Ty::Integer),
-            ("last_request", Ty::TimestampNow),
-            ("reset_time", Ty::TimestampNow),
+            ("id", ColumnType::Serial),
+            ("ip_address", ColumnType::Varchar(45)),
+            ("request_count", ColumnType::Integer),
+            ("last_request", ColumnType::TimestampNow),
+            ("reset_time", ColumnType::TimestampNow),
         ],
     ),
 ];
@@ -177,44 +164,7 @@ async fn matches_seed(db: &TestDb) {
 
 async fn column_types_match_seed(db: &TestDb) {
     let schema = tests::introspect::describe(&db.conn).await;
-    let mut problems = Vec::new();
-    for (table, columns) in TYPES {
-        let found = schema.columns(table);
-        for (column, ty) in *columns {
-            let Some(found) = found.iter().find(|c| c.name == *column) else {
-                problems.push(format!("{table}.{column}: missing"));
-                continue;
-            };
-            let (data_type, len, default) = (&found.data_type, &found.max_length, &found.default);
-            let default = default.as_deref().unwrap_or("").to_lowercase();
-            let ok = match (db.backend, ty) {
-                (Backend::Postgres, Ty::Varchar(n)) => {
-                    data_type == "character varying" && *len == Some(*n)
-                }
-                (Backend::Sqlite, Ty::Varchar(n)) => *data_type == format!("varchar({n})"),
-                (_, Ty::Text) => data_type == "text",
-                (Backend::Postgres, Ty::Float) => data_type == "double precision",
-                (Backend::Sqlite, Ty::Float) => data_type == "real",
-                (_, Ty::Integer) => data_type == "integer" && !default.starts_with("nextval("),
-                (Backend::Postgres, Ty::Serial) => {
-                    data_type == "integer"
-                        && default == format!("nextval('{table}_{column}_seq'::regclass)")
-                }
-                (Backend::Sqlite, Ty::Serial) => data_type == "integer",
-                (Backend::Postgres, Ty::TimestampNow) => {
-                    data_type == "timestamp with time zone" && default == "current_timestamp"
-                }
-                (Backend::Sqlite, Ty::TimestampNow) => {
-                    data_type == "timestamp" && default == "current_timestamp"
-                }
-            };
-            if !ok {
-                problems.push(format!(
-                    "{table}.{column}: expected {ty:?}, found {data_type} (length {len:?}, default {default:?})"
-                ));
-            }
-        }
-    }
+    let mut problems = tests::column_types::diff(TYPES, &schema, db.backend);
     if db.backend == Backend::Sqlite {
         let rows = query(
             db,
@@ -319,15 +269,6 @@ fn chunk_row(id: &str) -> Vec<(&'static str, sea_orm::sea_query::Expr)> {
         ("content", v("Components are functions.")),
         ("chunk_index", v(0)),
     ]
-}
-
-fn with(
-    mut row: Vec<(&'static str, sea_orm::sea_query::Expr)>,
-    col: &'static str,
-    val: sea_orm::sea_query::Expr,
-) -> Vec<(&'static str, sea_orm::sea_query::Expr)> {
-    row.push((col, val));
-    row
 }
 
 async fn checks_refuse_bad_rows(db: &TestDb) {
