@@ -8,6 +8,7 @@ pub mod manager;
 pub mod page;
 mod sqlite_tuning;
 pub mod validate;
+pub mod vector;
 
 pub use config::{DbConfig, redact_url};
 pub use error::{Error, Result};
