@@ -124,3 +124,10 @@ pub async fn create_database_if_missing(config: &Config) -> Result<()> {
     tracing::info!(db.name = %name, "database created");
     Ok(())
 }
+
+// The workspace README's examples, compiled as doc tests (with `repository`'s `mock` feature, as a
+// downstream crate's tests have it) so that they cannot drift from the API; they name only
+// `repository::…` and `cache::…` paths (checked by a test in `repository`).
+#[cfg(doctest)]
+#[doc = include_str!("../../README.md")]
+mod workspace_readme {}

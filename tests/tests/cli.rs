@@ -158,7 +158,7 @@ async fn seed_is_idempotent_and_cleanup_reports_what_it_removed() {
         repository::knowledge::SearchCacheStore::new(manager.connection().await.expect("conn"));
     for (i, ttl_secs) in [1u64, 1, 3600].into_iter().enumerate() {
         let entry = repository::knowledge::NewSearchCache::new(
-            format!("{i:064x}"),
+            repository::QueryHash::digest(format!("query {i}")),
             format!("query {i}"),
             serde_json::json!({"results": []}),
         )

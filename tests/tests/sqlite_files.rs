@@ -135,7 +135,7 @@ async fn every_stored_shape_reads_as_the_same_instant() {
 async fn due_mappings_and_rate_limits_written_by_other_clients() {
     let db = sqlite().await;
     let mappings = MappingStore::new(db.conn.clone());
-    let new = |repo: &str| NewMapping::github("rust", "example", repo, "docs", &["*.md"]);
+    let new = |repo: &str| NewMapping::github("rust", "example", repo);
     mappings
         .seed(&[
             new("due-shell"),

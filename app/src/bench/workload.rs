@@ -14,7 +14,7 @@ use repository::knowledge::search_cache::{
 use repository::knowledge::{
     ContentFilter, ContentOrder, ContentRepository, ContentStore, NewContent, TECHNOLOGIES,
 };
-use repository::{DatabaseManager, Page};
+use repository::{ContentHash, DatabaseManager, HttpUrl, Page, QueryHash};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
@@ -69,9 +69,13 @@ fn row(i: u64) -> NewContent {
     NewContent {
         content_id: format!("c{i:08}"),
         title: format!("Document {i}"),
-        source_url: format!("https://docs.example.org/{tech}/page/{i}"),
+        source_url: HttpUrl::parse_field(
+            "source_url",
+            format!("https://docs.example.org/{tech}/page/{i}"),
+        )
+        .expect("the benchmark's URLs are valid"),
         technology: tech.to_owned(),
-        content_hash: sha256_hex(&i.to_string()),
+        content_hash: ContentHash::digest(i.to_string()),
         word_count: 100 + (i % 5000) as i32,
         heading_count: (i % 40) as i32,
         code_block_count: (i % 15) as i32,
@@ -261,7 +265,7 @@ async fn cleanup_expired(b: &mut Bench, out: &mut dyn Write) -> Result<()> {
                     Duration::from_secs(3600)
                 };
                 NewSearchCache::new(
-                    sha256_hex(&format!("q{i}")),
+                    QueryHash::digest(format!("q{i}")),
                     format!("query {i}"),
                     serde_json::json!([]),
                 )

@@ -7,8 +7,8 @@ use entity::knowledge::content_metadata::{ActiveModel, Column, Entity, Model};
 use entity::knowledge::sea_orm_active_enums::ProcessingStatus;
 use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, IntoActiveModel,
-    PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, TransactionSession, TransactionTrait,
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, EntityTrait, IntoActiveModel, PaginatorTrait,
+    QueryFilter, QueryOrder, QuerySelect, TransactionSession,
 };
 use serde::{Deserialize, Serialize};
 use tracing::instrument;
@@ -17,22 +17,31 @@ use super::documents::ProcessedDocument;
 use crate::error::{Error, Result};
 use crate::manager::begin_write;
 use crate::page::Page;
+use crate::store::{self, Db, Table};
+use crate::types::{ContentHash, HttpUrl};
 use crate::validate;
+
+impl Table for Entity {
+    const ROW: &'static str = "content";
+}
 
 /// A document to add to the catalog, with no accesses yet. New documents usually start
 /// `pending`; an import of an already-processed catalog may start them `completed`.
+///
+/// [`NewContent::new`] takes the required fields and gives the rest the seed's column defaults;
+/// the `with_*` methods set the others.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct NewContent {
     /// Unique id of the document.
     pub content_id: String,
     /// Title.
     pub title: String,
-    /// Where it came from (absolute http(s) URL).
-    pub source_url: String,
+    /// Where it came from.
+    pub source_url: HttpUrl,
     /// Technology it documents (`rust`, `react`, …).
     pub technology: String,
-    /// Digest of the content (lowercase hex), unique across the catalog.
-    pub content_hash: String,
+    /// SHA-256 of the content, unique across the catalog.
+    pub content_hash: ContentHash,
     /// Words in the document.
     pub word_count: i32,
     /// Headings in the document.
@@ -59,16 +68,92 @@ const fn pending() -> ProcessingStatus {
 }
 
 impl NewContent {
-    /// Check every field against the seed's rules.
+    /// A document with the seed's defaults for everything but the required fields: no words,
+    /// headings, code blocks or chunks counted, quality 0.0, freshness 1.0, status `pending`, not
+    /// uploaded to AnythingLLM.
+    #[must_use]
+    pub fn new(
+        content_id: impl Into<String>,
+        title: impl Into<String>,
+        source_url: HttpUrl,
+        technology: impl Into<String>,
+        content_hash: ContentHash,
+    ) -> Self {
+        Self {
+            content_id: content_id.into(),
+            title: title.into(),
+            source_url,
+            technology: technology.into(),
+            content_hash,
+            word_count: 0,
+            heading_count: 0,
+            code_block_count: 0,
+            chunk_count: 0,
+            quality_score: 0.0,
+            freshness_score: 1.0,
+            anythingllm_workspace: None,
+            anythingllm_document_id: None,
+            processing_status: ProcessingStatus::Pending,
+        }
+    }
+
+    /// With these counts of words, headings, code blocks and chunks.
+    #[must_use]
+    pub const fn with_counts(
+        mut self,
+        words: i32,
+        headings: i32,
+        code_blocks: i32,
+        chunks: i32,
+    ) -> Self {
+        self.word_count = words;
+        self.heading_count = headings;
+        self.code_block_count = code_blocks;
+        self.chunk_count = chunks;
+        self
+    }
+
+    /// With this quality score (0.0 to 1.0).
+    #[must_use]
+    pub const fn with_quality_score(mut self, quality: f64) -> Self {
+        self.quality_score = quality;
+        self
+    }
+
+    /// With this freshness score (0.0 to 1.0).
+    #[must_use]
+    pub const fn with_freshness_score(mut self, freshness: f64) -> Self {
+        self.freshness_score = freshness;
+        self
+    }
+
+    /// Starting in `status` rather than `pending`.
+    #[must_use]
+    pub const fn with_status(mut self, status: ProcessingStatus) -> Self {
+        self.processing_status = status;
+        self
+    }
+
+    /// Uploaded to this AnythingLLM workspace as this document.
+    #[must_use]
+    pub fn with_anythingllm(
+        mut self,
+        workspace: impl Into<String>,
+        document_id: impl Into<String>,
+    ) -> Self {
+        self.anythingllm_workspace = Some(workspace.into());
+        self.anythingllm_document_id = Some(document_id.into());
+        self
+    }
+
+    /// Check every field against the seed's rules (the URL and the hash are valid by type).
     ///
     /// # Errors
     /// [`Error::Validation`] naming the first field at fault.
     pub fn validate(&self) -> Result<()> {
         validate::text("content_id", &self.content_id, validate::MAX_KEY_LEN)?;
         validate::text("title", &self.title, 1000)?;
-        validate::http_url("source_url", &self.source_url)?;
         validate::text("technology", &self.technology, 100)?;
-        validate::hex_digest("content_hash", &self.content_hash)?;
         validate::non_negative("word_count", self.word_count.into())?;
         validate::non_negative("heading_count", self.heading_count.into())?;
         validate::non_negative("code_block_count", self.code_block_count.into())?;
@@ -92,9 +177,9 @@ impl NewContent {
         ActiveModel {
             content_id: Set(self.content_id),
             title: Set(self.title),
-            source_url: Set(self.source_url),
+            source_url: Set(self.source_url.into_string()),
             technology: Set(self.technology),
-            content_hash: Set(self.content_hash),
+            content_hash: Set(self.content_hash.into_string()),
             word_count: Set(self.word_count),
             heading_count: Set(self.heading_count),
             code_block_count: Set(self.code_block_count),
@@ -243,18 +328,9 @@ pub trait ContentRepository: Send + Sync {
     async fn store_processed(&self, document: &ProcessedDocument) -> Result<Model>;
 }
 
-/// [`ContentRepository`] on SeaORM. `C` is a pool handle (`DatabaseConnection`) or, to join a
-/// unit of work, a `DatabaseExecutor` over a transaction.
-#[derive(Debug, Clone)]
-pub struct ContentStore<C> {
-    db: C,
-}
-
-impl<C> ContentStore<C> {
-    /// A store over `db`.
-    pub const fn new(db: C) -> Self {
-        Self { db }
-    }
+crate::store! {
+    /// [`ContentRepository`] on SeaORM.
+    pub struct ContentStore;
 }
 
 fn apply_filter(filter: &ContentFilter) -> Result<sea_orm::Condition> {
@@ -273,18 +349,8 @@ fn apply_filter(filter: &ContentFilter) -> Result<sea_orm::Condition> {
     Ok(cond)
 }
 
-fn not_found(content_id: &str) -> Error {
-    Error::NotFound {
-        entity: "content",
-        key: content_id.to_owned(),
-    }
-}
-
 #[async_trait]
-impl<C> ContentRepository for ContentStore<C>
-where
-    C: ConnectionTrait + TransactionTrait + Send + Sync,
-{
+impl<C: Db> ContentRepository for ContentStore<C> {
     #[instrument(skip_all, fields(db.table = "content_metadata"))]
     async fn create(&self, new: NewContent) -> Result<Model> {
         new.validate()?;
@@ -293,16 +359,7 @@ where
 
     #[instrument(skip_all, fields(db.table = "content_metadata", db.rows = docs.len()))]
     async fn create_many(&self, docs: Vec<NewContent>) -> Result<u64> {
-        for (i, doc) in docs.iter().enumerate() {
-            doc.validate().map_err(|e| match e {
-                Error::Validation { field, rule, value } => Error::Validation {
-                    field: format!("[{i}].{field}"),
-                    rule,
-                    value,
-                },
-                other => other,
-            })?;
-        }
+        store::validate_batch("docs", &docs, NewContent::validate)?;
         if docs.is_empty() {
             return Ok(0);
         }
@@ -328,7 +385,7 @@ where
     #[instrument(skip_all, fields(db.table = "content_metadata", content.created))]
     async fn ingest(&self, new: NewContent) -> Result<(Model, bool)> {
         new.validate()?;
-        if let Some(existing) = self.find_by_hash(&new.content_hash).await? {
+        if let Some(existing) = self.find_by_hash(new.content_hash.as_str()).await? {
             tracing::Span::current().record("content.created", false);
             return Ok((existing, false));
         }
@@ -344,7 +401,7 @@ where
                 Ok((model, true))
             }
             // Lost a race with a concurrent ingest of the same content: return the winner.
-            Err(Error::Conflict(msg)) => match self.find_by_hash(&hash).await? {
+            Err(Error::Conflict(msg)) => match self.find_by_hash(hash.as_str()).await? {
                 Some(existing) => Ok((existing, false)),
                 None => Err(Error::Conflict(msg)),
             },
@@ -354,10 +411,7 @@ where
 
     #[instrument(skip_all, fields(db.table = "content_metadata"))]
     async fn get(&self, content_id: &str) -> Result<Model> {
-        Entity::find_by_id(content_id)
-            .one(&self.db)
-            .await?
-            .ok_or_else(|| not_found(content_id))
+        store::get::<Entity, _, _>(&self.db, content_id).await
     }
 
     #[instrument(skip_all, fields(db.table = "content_metadata"))]
@@ -408,40 +462,34 @@ where
         let allowed_from: Vec<ProcessingStatus> = ProcessingStatus::iter()
             .filter(|from| transition_allowed(*from, to))
             .collect();
-        let updated = Entity::update_many()
+        // One statement: the status is checked and changed atomically.
+        let update = Entity::update_many()
             .col_expr(Column::ProcessingStatus, Expr::value(to))
             .col_expr(Column::UpdatedAt, Expr::value(now()))
-            .filter(Column::ContentId.eq(content_id))
-            .filter(Column::ProcessingStatus.is_in(allowed_from))
-            .exec(&self.db)
-            .await?;
-        let current = self.get(content_id).await?;
-        if updated.rows_affected == 0 {
-            return Err(Error::validation(
-                "processing_status",
-                format!(
-                    "cannot move from {} to {}",
-                    current.processing_status.to_value_str(),
-                    to.to_value_str()
-                ),
-                to.to_value_str(),
-            ));
+            .filter(store::key_condition::<Entity>(content_id))
+            .filter(Column::ProcessingStatus.is_in(allowed_from));
+        if let Some(updated) = store::update_returning(&self.db, update).await? {
+            return Ok(updated);
         }
-        Ok(current)
+        // Nothing changed: the row is missing (NotFound) or its status does not allow the move.
+        let current = self.get(content_id).await?;
+        Err(Error::validation(
+            "processing_status",
+            format!(
+                "cannot move from {} to {}",
+                current.processing_status.to_value_str(),
+                to.to_value_str()
+            ),
+            to.to_value_str(),
+        ))
     }
 
     #[instrument(skip_all, fields(db.table = "content_metadata"))]
     async fn record_access(&self, content_id: &str) -> Result<()> {
-        let updated = Entity::update_many()
+        let update = Entity::update_many()
             .col_expr(Column::AccessCount, Expr::col(Column::AccessCount).add(1))
-            .col_expr(Column::LastAccessedAt, Expr::value(Some(now())))
-            .filter(Column::ContentId.eq(content_id))
-            .exec(&self.db)
-            .await?;
-        if updated.rows_affected == 0 {
-            return Err(not_found(content_id));
-        }
-        Ok(())
+            .col_expr(Column::LastAccessedAt, Expr::value(Some(now())));
+        store::update_one(&self.db, content_id, update).await
     }
 
     #[instrument(skip_all, fields(db.table = "content_metadata", content.chunks = document.chunks.len()))]
@@ -450,7 +498,7 @@ where
         let txn = begin_write(&self.db).await?;
         let meta = &document.metadata;
         let same_hash = Entity::find()
-            .filter(Column::ContentHash.eq(meta.content_hash.as_str()))
+            .filter(Column::ContentHash.eq(&meta.content_hash))
             .one(&txn)
             .await?;
         if let Some(other) = same_hash.filter(|m| m.content_id != document.id) {
@@ -476,9 +524,9 @@ where
             },
         };
         row.title = Set(document.title.clone());
-        row.source_url = Set(document.source_url.clone());
+        row.source_url = Set(document.source_url.to_string());
         row.technology = Set(document.technology.clone());
-        row.content_hash = Set(meta.content_hash.clone());
+        row.content_hash = Set(meta.content_hash.to_string());
         row.word_count = Set(meta.word_count);
         row.heading_count = Set(meta.heading_count);
         row.code_block_count = Set(meta.code_block_count);
@@ -497,11 +545,7 @@ where
 
     #[instrument(skip_all, fields(db.table = "content_metadata"))]
     async fn delete(&self, content_id: &str) -> Result<()> {
-        let deleted = Entity::delete_by_id(content_id).exec(&self.db).await?;
-        if deleted.rows_affected == 0 {
-            return Err(not_found(content_id));
-        }
-        Ok(())
+        store::delete_one::<Entity, _, _>(&self.db, content_id).await
     }
 }
 

@@ -7,9 +7,9 @@
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
-use sha2::{Digest, Sha256};
 
 use crate::error::{Error, Result};
+use crate::types::{ContentHash, HttpUrl};
 use crate::validate;
 
 /// The current time at the stored precision, as the canonical models carry it.
@@ -32,6 +32,11 @@ fn default_version() -> String {
 /// # Errors
 /// [`Error::Validation`] on field `model_version`.
 pub fn check_model_version(version: &str) -> Result<()> {
+    check_version("model_version", version)
+}
+
+/// [`check_model_version`] naming `field`.
+fn check_version(field: &str, version: &str) -> Result<()> {
     let parts: Vec<&str> = version.split('.').collect();
     let numeric = parts.len() == 3
         && parts
@@ -39,7 +44,7 @@ pub fn check_model_version(version: &str) -> Result<()> {
             .all(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()));
     if !numeric {
         return Err(Error::validation(
-            "model_version",
+            field,
             "must be MAJOR.MINOR.PATCH",
             format!("{version:?}"),
         ));
@@ -47,7 +52,7 @@ pub fn check_model_version(version: &str) -> Result<()> {
     match parts[0].parse::<u64>() {
         Ok(SUPPORTED_MAJOR) => Ok(()),
         _ => Err(Error::validation(
-            "model_version",
+            field,
             format!(
                 "major version must be {SUPPORTED_MAJOR} (this build reads {SUPPORTED_MAJOR}.x.y)"
             ),
@@ -68,8 +73,8 @@ pub struct DocumentMetadata {
     pub heading_count: i32,
     /// Fenced code blocks in the content.
     pub code_block_count: i32,
-    /// Lowercase hex SHA-256 of the content.
-    pub content_hash: String,
+    /// SHA-256 of the content.
+    pub content_hash: ContentHash,
     /// When the metadata was made.
     #[serde(default = "now_utc")]
     pub created_at: DateTime<Utc>,
@@ -104,7 +109,7 @@ impl DocumentMetadata {
             word_count: saturate(content.split_whitespace().count()),
             heading_count: headings,
             code_block_count: fences,
-            content_hash: hex::encode(Sha256::digest(content.as_bytes())),
+            content_hash: ContentHash::digest(content),
             created_at: now_utc(),
             updated_at: None,
         }
@@ -149,7 +154,7 @@ pub struct ProcessedDocument {
     /// Complete content.
     pub full_content: String,
     /// Original source URL.
-    pub source_url: String,
+    pub source_url: HttpUrl,
     /// Technology stack.
     pub technology: String,
     /// Counts and digest.
@@ -174,7 +179,7 @@ impl ProcessedDocument {
         id: impl Into<String>,
         title: impl Into<String>,
         full_content: impl Into<String>,
-        source_url: impl Into<String>,
+        source_url: HttpUrl,
         technology: impl Into<String>,
         quality_score: f64,
         chunk_texts: &[&str],
@@ -202,7 +207,7 @@ impl ProcessedDocument {
             id,
             title: title.into(),
             full_content,
-            source_url: source_url.into(),
+            source_url,
             technology: technology.into(),
             quality_score,
             chunks,
@@ -211,20 +216,18 @@ impl ProcessedDocument {
         }
     }
 
-    /// Check versions (of the document, its metadata and every chunk), fields and chunk order.
+    /// Check versions (of the document, its metadata and every chunk), fields and chunk order
+    /// (the URL and the hash are valid by type).
     ///
     /// # Errors
     /// [`Error::Validation`] naming the first field at fault.
     pub fn validate(&self) -> Result<()> {
         check_model_version(&self.model_version)?;
-        check_model_version(&self.metadata.model_version)
-            .map_err(|e| rename_field(e, "metadata.model_version"))?;
+        check_version("metadata.model_version", &self.metadata.model_version)?;
         validate::text("id", &self.id, validate::MAX_KEY_LEN)?;
         validate::text("title", &self.title, 1000)?;
-        validate::http_url("source_url", &self.source_url)?;
         validate::text("technology", &self.technology, 100)?;
         validate::range_f64("quality_score", self.quality_score, 0.0, 1.0)?;
-        validate::hex_digest("metadata.content_hash", &self.metadata.content_hash)?;
         validate::non_negative("metadata.word_count", self.metadata.word_count.into())?;
         validate::non_negative("metadata.heading_count", self.metadata.heading_count.into())?;
         validate::non_negative(
@@ -233,8 +236,7 @@ impl ProcessedDocument {
         )?;
         let total = saturate(self.chunks.len());
         for (i, chunk) in self.chunks.iter().enumerate() {
-            check_model_version(&chunk.model_version)
-                .map_err(|e| rename_field(e, "chunks.model_version"))?;
+            check_version("chunks.model_version", &chunk.model_version)?;
             if chunk.parent_document_id != self.id {
                 return Err(Error::validation(
                     "chunks.parent_document_id",
@@ -287,17 +289,6 @@ impl ProcessedDocument {
     }
 }
 
-fn rename_field(err: Error, field: &str) -> Error {
-    match err {
-        Error::Validation { rule, value, .. } => Error::Validation {
-            field: field.to_owned(),
-            rule,
-            value,
-        },
-        other => other,
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -307,7 +298,9 @@ mod tests {
             "doc-1",
             "Ownership",
             "# Ownership\n\nRust has *ownership*.\n\n```rust\nlet s = String::new();\n# not a heading\n```\n\n## Borrowing\ntext",
-            "https://doc.rust-lang.org/book/ch04-01.html",
+            "https://doc.rust-lang.org/book/ch04-01.html"
+                .parse()
+                .expect("url"),
             "rust",
             0.8,
             &["# Ownership ...", "## Borrowing ..."],
@@ -323,7 +316,7 @@ mod tests {
         );
         assert_eq!(doc.metadata.code_block_count, 1);
         assert_eq!(doc.metadata.word_count, 18, "whitespace-separated tokens");
-        assert_eq!(doc.metadata.content_hash.len(), 64);
+        assert_eq!(doc.metadata.content_hash.as_str().len(), 64);
         assert_eq!(doc.chunks.len(), 2);
         doc.validate().expect("valid");
     }
@@ -362,7 +355,8 @@ mod tests {
     #[test]
     fn missing_versions_default_to_the_current_one() {
         let json = br#"{"id":"d","title":"t","full_content":"x","source_url":"https://x.org","technology":"go",
-            "metadata":{"word_count":1,"heading_count":0,"code_block_count":0,"content_hash":"ab"},
+            "metadata":{"word_count":1,"heading_count":0,"code_block_count":0,
+                "content_hash":"2d711642b726b04401627ca9fbac32f5c8530fb1903cc4db02258717921a4881"},
             "quality_score":0.5,"chunks":[]}"#;
         let doc = ProcessedDocument::from_json(json).expect("defaults");
         assert_eq!(doc.model_version, MODEL_VERSION);

@@ -8,6 +8,7 @@
 //! - `copy`, `share`: any finite value of 0 or more (1.0 by convention: one copy, one share).
 
 use std::collections::HashMap;
+use std::net::IpAddr;
 
 use async_trait::async_trait;
 use entity::behavior::now;
@@ -15,9 +16,8 @@ use entity::knowledge::sea_orm_active_enums::{FeedbackType, SignalType};
 use entity::knowledge::{content_metadata, feedback_events, usage_signals};
 use sea_orm::sea_query::{CommonTableExpression, Expr, ExprTrait, WithClause};
 use sea_orm::{
-    ActiveValue::Set, ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, FromQueryResult,
-    Iterable, QueryFilter, QueryOrder, QuerySelect, QueryTrait, TransactionSession,
-    TransactionTrait,
+    ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, FromQueryResult, Iterable, QueryFilter,
+    QueryOrder, QuerySelect, QueryTrait, TransactionSession,
 };
 use serde::{Deserialize, Serialize};
 use tracing::instrument;
@@ -26,6 +26,8 @@ use crate::bulk::statement_batch;
 use crate::error::{Error, Result};
 use crate::manager::begin_write;
 use crate::page::Page;
+use crate::store::{self, Db};
+use crate::types::UuidText;
 use crate::validate;
 
 /// Longest dwell time accepted, in seconds (one day).
@@ -53,30 +55,55 @@ pub fn parse_signal_type(value: &str) -> Result<SignalType> {
     validate::one_of("signal_type", value)
 }
 
-/// Who gave the feedback or signal and where, all optional.
-fn validate_context(
-    user_session_id: Option<&str>,
-    ip_address: Option<&str>,
-    user_agent: Option<&str>,
-    search_query: Option<&str>,
-    result_position: Option<i32>,
-) -> Result<()> {
-    validate::opt_text("user_session_id", user_session_id, validate::MAX_KEY_LEN)?;
-    if let Some(ip) = ip_address
-        && ip.parse::<std::net::IpAddr>().is_err()
-    {
-        return Err(Error::validation(
-            "ip_address",
-            "must be an IPv4 or IPv6 address",
-            format!("{ip:?}"),
-        ));
+/// Who gave a feedback or a signal, and where: all optional, all empty by default. In JSON its
+/// fields sit beside those of the [`NewFeedback`] or [`NewSignal`] that holds it.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Origin {
+    /// The user's session, if known.
+    #[serde(default)]
+    pub user_session_id: Option<String>,
+    /// The client's IP address, if known (stored as text).
+    #[serde(default)]
+    pub ip_address: Option<IpAddr>,
+    /// The client's user agent, if known.
+    #[serde(default)]
+    pub user_agent: Option<String>,
+    /// The search that led to the document, if any.
+    #[serde(default)]
+    pub search_query: Option<String>,
+    /// The document's 0-based position in that search's results.
+    #[serde(default)]
+    pub result_position: Option<i32>,
+}
+
+impl Origin {
+    /// The result at `position` (0-based) of `search_query`.
+    #[must_use]
+    pub fn search(search_query: impl Into<String>, position: i32) -> Self {
+        Self {
+            search_query: Some(search_query.into()),
+            result_position: Some(position),
+            ..Self::default()
+        }
     }
-    validate::opt_text("user_agent", user_agent, MAX_TEXT_LEN)?;
-    validate::opt_text("search_query", search_query, MAX_TEXT_LEN)?;
-    if let Some(position) = result_position {
-        validate::non_negative("result_position", position.into())?;
+
+    /// Check every field.
+    ///
+    /// # Errors
+    /// [`Error::Validation`] naming the first field at fault.
+    pub fn validate(&self) -> Result<()> {
+        validate::opt_text(
+            "user_session_id",
+            self.user_session_id.as_deref(),
+            validate::MAX_KEY_LEN,
+        )?;
+        validate::opt_text("user_agent", self.user_agent.as_deref(), MAX_TEXT_LEN)?;
+        validate::opt_text("search_query", self.search_query.as_deref(), MAX_TEXT_LEN)?;
+        if let Some(position) = self.result_position {
+            validate::non_negative("result_position", position.into())?;
+        }
+        Ok(())
     }
-    Ok(())
 }
 
 /// Explicit feedback on one document.
@@ -90,16 +117,9 @@ pub struct NewFeedback {
     pub rating: Option<i32>,
     /// Free text, if given (at most [`MAX_COMMENT_LEN`] characters).
     pub comment: Option<String>,
-    /// The user's session, if known.
-    pub user_session_id: Option<String>,
-    /// The client's IP address (IPv4 or IPv6), if known.
-    pub ip_address: Option<String>,
-    /// The client's user agent, if known.
-    pub user_agent: Option<String>,
-    /// The search that led to the document, if any.
-    pub search_query: Option<String>,
-    /// The document's 0-based position in that search's results.
-    pub result_position: Option<i32>,
+    /// Who gave it, and where.
+    #[serde(flatten)]
+    pub origin: Origin,
 }
 
 impl NewFeedback {
@@ -111,11 +131,7 @@ impl NewFeedback {
             feedback_type,
             rating: None,
             comment: None,
-            user_session_id: None,
-            ip_address: None,
-            user_agent: None,
-            search_query: None,
-            result_position: None,
+            origin: Origin::default(),
         }
     }
 
@@ -136,8 +152,15 @@ impl NewFeedback {
     /// The same feedback, given on the result at `position` (0-based) of `search_query`.
     #[must_use]
     pub fn from_search(mut self, search_query: impl Into<String>, position: i32) -> Self {
-        self.search_query = Some(search_query.into());
-        self.result_position = Some(position);
+        self.origin.search_query = Some(search_query.into());
+        self.origin.result_position = Some(position);
+        self
+    }
+
+    /// The same feedback, from `origin`.
+    #[must_use]
+    pub fn with_origin(mut self, origin: Origin) -> Self {
+        self.origin = origin;
         self
     }
 
@@ -151,27 +174,22 @@ impl NewFeedback {
             validate::range_i64("rating", rating.into(), 1, 5)?;
         }
         validate::opt_text("comment", self.comment.as_deref(), MAX_COMMENT_LEN)?;
-        validate_context(
-            self.user_session_id.as_deref(),
-            self.ip_address.as_deref(),
-            self.user_agent.as_deref(),
-            self.search_query.as_deref(),
-            self.result_position,
-        )
+        self.origin.validate()
     }
 
     fn into_model(self) -> feedback_events::Model {
+        let o = self.origin;
         feedback_events::Model {
-            event_id: uuid::Uuid::new_v4().to_string(),
+            event_id: UuidText::new_v4().to_string(),
             content_id: self.content_id,
             feedback_type: self.feedback_type,
             rating: self.rating,
             comment: self.comment,
-            user_session_id: self.user_session_id,
-            ip_address: self.ip_address,
-            user_agent: self.user_agent,
-            search_query: self.search_query,
-            result_position: self.result_position,
+            user_session_id: o.user_session_id,
+            ip_address: o.ip_address.map(|ip| ip.to_string()),
+            user_agent: o.user_agent,
+            search_query: o.search_query,
+            result_position: o.result_position,
             created_at: now(),
         }
     }
@@ -179,22 +197,6 @@ impl NewFeedback {
 
 fn missing_content(content_id: &str) -> Error {
     Error::Conflict(format!("content {content_id:?} does not exist"))
-}
-
-fn feedback_row(m: &feedback_events::Model) -> feedback_events::ActiveModel {
-    feedback_events::ActiveModel {
-        event_id: Set(m.event_id.clone()),
-        content_id: Set(m.content_id.clone()),
-        feedback_type: Set(m.feedback_type),
-        rating: Set(m.rating),
-        comment: Set(m.comment.clone()),
-        user_session_id: Set(m.user_session_id.clone()),
-        ip_address: Set(m.ip_address.clone()),
-        user_agent: Set(m.user_agent.clone()),
-        search_query: Set(m.search_query.clone()),
-        result_position: Set(m.result_position),
-        created_at: Set(m.created_at),
-    }
 }
 
 /// An implicit usage signal on one document. See the module documentation for the values
@@ -207,18 +209,11 @@ pub struct NewSignal {
     pub signal_type: SignalType,
     /// Its value: 1.0 for a click, seconds for dwell time, a percentage for scroll depth.
     pub signal_value: f64,
-    /// The search that led to the document, if any.
-    pub search_query: Option<String>,
-    /// The document's 0-based position in that search's results.
-    pub result_position: Option<i32>,
-    /// The user's session, if known.
-    pub user_session_id: Option<String>,
-    /// The client's IP address (IPv4 or IPv6), if known.
-    pub ip_address: Option<String>,
-    /// The client's user agent, if known.
-    pub user_agent: Option<String>,
     /// The referring page, if known.
     pub referrer: Option<String>,
+    /// Who gave it, and where.
+    #[serde(flatten)]
+    pub origin: Origin,
 }
 
 impl NewSignal {
@@ -234,12 +229,8 @@ impl NewSignal {
             } else {
                 signal_value
             },
-            search_query: None,
-            result_position: None,
-            user_session_id: None,
-            ip_address: None,
-            user_agent: None,
             referrer: None,
+            origin: Origin::default(),
         }
     }
 
@@ -247,6 +238,20 @@ impl NewSignal {
     #[must_use]
     pub fn click(content_id: impl Into<String>) -> Self {
         Self::new(content_id, SignalType::Click, 1.0)
+    }
+
+    /// The same signal, from `origin`.
+    #[must_use]
+    pub fn with_origin(mut self, origin: Origin) -> Self {
+        self.origin = origin;
+        self
+    }
+
+    /// The same signal, with the referring page.
+    #[must_use]
+    pub fn with_referrer(mut self, referrer: impl Into<String>) -> Self {
+        self.referrer = Some(referrer.into());
+        self
     }
 
     /// Check every field; the value's range depends on the type (see the module documentation).
@@ -275,46 +280,25 @@ impl NewSignal {
                 validate::range_f64("signal_value", value, 0.0, f64::MAX)?;
             }
         }
-        validate_context(
-            self.user_session_id.as_deref(),
-            self.ip_address.as_deref(),
-            self.user_agent.as_deref(),
-            self.search_query.as_deref(),
-            self.result_position,
-        )?;
+        self.origin.validate()?;
         validate::opt_text("referrer", self.referrer.as_deref(), MAX_TEXT_LEN)
     }
 
     fn into_model(self) -> usage_signals::Model {
+        let o = self.origin;
         usage_signals::Model {
-            signal_id: uuid::Uuid::new_v4().to_string(),
+            signal_id: UuidText::new_v4().to_string(),
             content_id: self.content_id,
             signal_type: self.signal_type,
             signal_value: self.signal_value,
-            search_query: self.search_query,
-            result_position: self.result_position,
-            user_session_id: self.user_session_id,
-            ip_address: self.ip_address,
-            user_agent: self.user_agent,
+            search_query: o.search_query,
+            result_position: o.result_position,
+            user_session_id: o.user_session_id,
+            ip_address: o.ip_address.map(|ip| ip.to_string()),
+            user_agent: o.user_agent,
             referrer: self.referrer,
             created_at: now(),
         }
-    }
-}
-
-fn signal_row(m: &usage_signals::Model) -> usage_signals::ActiveModel {
-    usage_signals::ActiveModel {
-        signal_id: Set(m.signal_id.clone()),
-        content_id: Set(m.content_id.clone()),
-        signal_type: Set(m.signal_type),
-        signal_value: Set(m.signal_value),
-        search_query: Set(m.search_query.clone()),
-        result_position: Set(m.result_position),
-        user_session_id: Set(m.user_session_id.clone()),
-        ip_address: Set(m.ip_address.clone()),
-        user_agent: Set(m.user_agent.clone()),
-        referrer: Set(m.referrer.clone()),
-        created_at: Set(m.created_at),
     }
 }
 
@@ -416,18 +400,9 @@ pub trait FeedbackRepository: Send + Sync {
     ) -> Result<Vec<feedback_events::Model>>;
 }
 
-/// [`FeedbackRepository`] on SeaORM. `C` is a pool handle (`DatabaseConnection`) or, to join a
-/// unit of work, a `DatabaseExecutor` over a transaction.
-#[derive(Debug, Clone)]
-pub struct FeedbackStore<C> {
-    db: C,
-}
-
-impl<C> FeedbackStore<C> {
-    /// A store over `db`.
-    pub const fn new(db: C) -> Self {
-        Self { db }
-    }
+crate::store! {
+    /// [`FeedbackRepository`] on SeaORM.
+    pub struct FeedbackStore;
 }
 
 #[derive(Debug, FromQueryResult)]
@@ -450,17 +425,16 @@ fn count_u64(n: i64) -> u64 {
 }
 
 #[async_trait]
-impl<C> FeedbackRepository for FeedbackStore<C>
-where
-    C: ConnectionTrait + TransactionTrait + Send + Sync,
-{
+impl<C: Db> FeedbackRepository for FeedbackStore<C> {
     #[instrument(skip_all, fields(db.table = "feedback_events"))]
     async fn record_feedback(&self, feedback: NewFeedback) -> Result<feedback_events::Model> {
         feedback.validate()?;
         let model = feedback.into_model();
-        feedback_events::Entity::insert(feedback_row(&model))
-            .exec_without_returning(&self.db)
-            .await?;
+        feedback_events::Entity::insert(store::insertable::<_, feedback_events::ActiveModel>(
+            model.clone(),
+        ))
+        .exec_without_returning(&self.db)
+        .await?;
         Ok(model)
     }
 
@@ -468,9 +442,11 @@ where
     async fn record_signal(&self, signal: NewSignal) -> Result<usage_signals::Model> {
         signal.validate()?;
         let model = signal.into_model();
-        usage_signals::Entity::insert(signal_row(&model))
-            .exec_without_returning(&self.db)
-            .await?;
+        usage_signals::Entity::insert(store::insertable::<_, usage_signals::ActiveModel>(
+            model.clone(),
+        ))
+        .exec_without_returning(&self.db)
+        .await?;
         Ok(model)
     }
 
@@ -491,8 +467,14 @@ where
         }
         let feedback = feedback.into_model();
         let signal = signal.into_model();
-        let insert_feedback = feedback_events::Entity::insert(feedback_row(&feedback));
-        let insert_signal = usage_signals::Entity::insert(signal_row(&signal));
+        let insert_feedback = feedback_events::Entity::insert(store::insertable::<
+            _,
+            feedback_events::ActiveModel,
+        >(feedback.clone()));
+        let insert_signal = usage_signals::Entity::insert(store::insertable::<
+            _,
+            usage_signals::ActiveModel,
+        >(signal.clone()));
         let count_access = content_metadata::Entity::update_many()
             .col_expr(
                 content_metadata::Column::AccessCount,
@@ -560,10 +542,7 @@ where
             .one(&self.db)
             .await?;
         if exists.is_none() {
-            return Err(Error::NotFound {
-                entity: "content",
-                key: content_id.to_owned(),
-            });
+            return Err(store::not_found::<content_metadata::Entity>(content_id));
         }
 
         let feedback_groups: Vec<FeedbackGroup> = feedback_events::Entity::find()

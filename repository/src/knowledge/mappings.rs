@@ -33,7 +33,7 @@ use sea_orm::sea_query::{Expr, ExprTrait, SimpleExpr};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, DbBackend,
     EntityTrait, IntoActiveModel, QueryFilter, QueryOrder, QuerySelect, Statement,
-    TransactionSession, TransactionTrait,
+    TransactionSession,
 };
 use serde::{Deserialize, Serialize};
 use tracing::instrument;
@@ -41,7 +41,13 @@ use tracing::instrument;
 use crate::error::{Error, Result};
 use crate::manager::begin_write;
 use crate::page::Page;
+use crate::store::{self, Db, Table};
+use crate::types::{HttpUrl, UuidText};
 use crate::validate;
+
+impl Table for Entity {
+    const ROW: &'static str = "technology mapping";
+}
 
 /// The PostgreSQL advisory-lock key that serialises mapping upserts (ASCII `techmaps`).
 pub const UPSERT_LOCK_KEY: i64 = 0x7465_6368_6d61_7073;
@@ -50,12 +56,16 @@ pub const UPSERT_LOCK_KEY: i64 = 0x7465_6368_6d61_7073;
 const FREQUENCIES_PER_QUERY: usize = 500;
 
 /// A mapping to insert or update, keyed by `(technology, source_type, owner, repo, base_url)`.
+///
+/// [`NewMapping::github`] and [`NewMapping::web`] take the required fields and give the rest
+/// the seed's column defaults (docs path `docs`, patterns `*.md` and `*.mdx`, priority 1, not
+/// official, refreshed every 24 hours); the other methods set them.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct NewMapping {
     /// Technology (`rust`, `react`, …).
     pub technology: String,
-    /// `github` or `web`.
-    pub source_type: String,
+    /// GitHub or web.
+    pub source_type: MappingSourceType,
     /// GitHub owner or organisation (required for `github`, absent for `web`).
     pub owner: Option<String>,
     /// GitHub repository (required for `github`, absent for `web`).
@@ -65,7 +75,7 @@ pub struct NewMapping {
     /// Glob patterns of the documentation files (at least one, none empty).
     pub file_patterns: Vec<String>,
     /// Base URL (required for `web`; optional for `github`, e.g. the rendered site).
-    pub base_url: Option<String>,
+    pub base_url: Option<HttpUrl>,
     /// Higher number = more important; 0 or more.
     pub priority: i32,
     /// Official documentation of the technology.
@@ -74,44 +84,79 @@ pub struct NewMapping {
     pub update_frequency_hours: i32,
 }
 
+/// The seed's default `docs_path`.
+pub const DEFAULT_DOCS_PATH: &str = "docs";
+
+/// The seed's default `file_patterns`.
+pub const DEFAULT_FILE_PATTERNS: &[&str] = &["*.md", "*.mdx"];
+
 impl NewMapping {
-    /// A GitHub mapping: priority 1, not official, refreshed daily.
-    pub fn github(
+    /// A mapping with the seed's defaults for everything but its key.
+    fn with_key(
         technology: impl Into<String>,
-        owner: impl Into<String>,
-        repo: impl Into<String>,
-        docs_path: impl Into<String>,
-        file_patterns: &[&str],
+        source_type: MappingSourceType,
+        owner: Option<String>,
+        repo: Option<String>,
+        base_url: Option<HttpUrl>,
     ) -> Self {
         Self {
             technology: technology.into(),
-            source_type: "github".to_owned(),
-            owner: Some(owner.into()),
-            repo: Some(repo.into()),
-            docs_path: docs_path.into(),
-            file_patterns: file_patterns.iter().map(|p| (*p).to_owned()).collect(),
-            base_url: None,
+            source_type,
+            owner,
+            repo,
+            docs_path: DEFAULT_DOCS_PATH.to_owned(),
+            file_patterns: DEFAULT_FILE_PATTERNS
+                .iter()
+                .map(|p| (*p).to_owned())
+                .collect(),
+            base_url,
             priority: 1,
             is_official: false,
             update_frequency_hours: 24,
         }
     }
 
-    /// A web mapping at `base_url` (docs path `/`, HTML pages): priority 1, not official,
-    /// refreshed daily.
-    pub fn web(technology: impl Into<String>, base_url: impl Into<String>) -> Self {
-        Self {
-            technology: technology.into(),
-            source_type: "web".to_owned(),
-            owner: None,
-            repo: None,
-            docs_path: "/".to_owned(),
-            file_patterns: vec!["*.html".to_owned()],
-            base_url: Some(base_url.into()),
-            priority: 1,
-            is_official: false,
-            update_frequency_hours: 24,
-        }
+    /// The documentation in the GitHub repository `owner/repo`, with the seed's defaults.
+    #[must_use]
+    pub fn github(
+        technology: impl Into<String>,
+        owner: impl Into<String>,
+        repo: impl Into<String>,
+    ) -> Self {
+        Self::with_key(
+            technology,
+            MappingSourceType::Github,
+            Some(owner.into()),
+            Some(repo.into()),
+            None,
+        )
+    }
+
+    /// The documentation on the web site at `base_url`, with the seed's defaults.
+    #[must_use]
+    pub fn web(technology: impl Into<String>, base_url: HttpUrl) -> Self {
+        Self::with_key(
+            technology,
+            MappingSourceType::Web,
+            None,
+            None,
+            Some(base_url),
+        )
+    }
+
+    /// With the documentation under `docs_path`, in files matching `file_patterns`.
+    #[must_use]
+    pub fn docs(mut self, docs_path: impl Into<String>, file_patterns: &[&str]) -> Self {
+        self.docs_path = docs_path.into();
+        self.file_patterns = file_patterns.iter().map(|p| (*p).to_owned()).collect();
+        self
+    }
+
+    /// With a base URL (for a GitHub mapping: e.g. the rendered site). Part of the key.
+    #[must_use]
+    pub fn base_url(mut self, base_url: HttpUrl) -> Self {
+        self.base_url = Some(base_url);
+        self
     }
 
     /// With this priority.
@@ -135,30 +180,29 @@ impl NewMapping {
         self
     }
 
-    /// Check every field against the seed's rules; returns the parsed source type.
+    /// Check every field against the seed's rules.
     ///
     /// # Errors
     /// [`Error::Validation`] naming the first field at fault.
-    pub fn validate(&self) -> Result<MappingSourceType> {
+    pub fn validate(&self) -> Result<()> {
         validate::text("technology", &self.technology, 100)?;
-        let source_type = validate::one_of::<MappingSourceType>("source_type", &self.source_type)?;
-        match source_type {
+        match self.source_type {
             MappingSourceType::Github => {
                 let owner = required("owner", self.owner.as_deref())?;
                 github_name("owner", owner, 39, false)?;
                 let repo = required("repo", self.repo.as_deref())?;
                 github_name("repo", repo, 100, true)?;
-                if let Some(url) = &self.base_url {
-                    validate::http_url("base_url", url)?;
-                }
             }
             MappingSourceType::Web => {
                 absent("owner", self.owner.as_deref())?;
                 absent("repo", self.repo.as_deref())?;
-                let url = self.base_url.as_deref().ok_or_else(|| {
-                    Error::validation("base_url", "is required for web sources", "none")
-                })?;
-                validate::http_url("base_url", url)?;
+                if self.base_url.is_none() {
+                    return Err(Error::validation(
+                        "base_url",
+                        "is required for web sources",
+                        "none",
+                    ));
+                }
             }
         }
         validate::text("docs_path", &self.docs_path, 1000)?;
@@ -178,8 +222,7 @@ impl NewMapping {
             self.update_frequency_hours.into(),
             1,
             i32::MAX.into(),
-        )?;
-        Ok(source_type)
+        )
     }
 
     fn patterns_json(&self) -> serde_json::Value {
@@ -325,25 +368,9 @@ pub trait MappingRepository: Send + Sync {
     async fn list(&self, page: Page) -> Result<Vec<Model>>;
 }
 
-/// [`MappingRepository`] on SeaORM. `C` is a pool handle (`DatabaseConnection`) or, to join a
-/// unit of work, a `DatabaseExecutor` over a transaction.
-#[derive(Debug, Clone)]
-pub struct MappingStore<C> {
-    db: C,
-}
-
-impl<C> MappingStore<C> {
-    /// A store over `db`.
-    pub const fn new(db: C) -> Self {
-        Self { db }
-    }
-}
-
-fn not_found(mapping_id: &str) -> Error {
-    Error::NotFound {
-        entity: "technology mapping",
-        key: mapping_id.to_owned(),
-    }
+crate::store! {
+    /// [`MappingRepository`] on SeaORM.
+    pub struct MappingStore;
 }
 
 /// `column = value`, or `column IS NULL` for `None`.
@@ -354,13 +381,16 @@ fn null_aware_eq(column: Column, value: Option<&str>) -> SimpleExpr {
     }
 }
 
-fn key_condition(new: &NewMapping, source_type: MappingSourceType) -> Condition {
+fn key_condition(new: &NewMapping) -> Condition {
     Condition::all()
         .add(Column::Technology.eq(new.technology.as_str()))
-        .add(Column::SourceType.eq(source_type))
+        .add(Column::SourceType.eq(new.source_type))
         .add(null_aware_eq(Column::Owner, new.owner.as_deref()))
         .add(null_aware_eq(Column::Repo, new.repo.as_deref()))
-        .add(null_aware_eq(Column::BaseUrl, new.base_url.as_deref()))
+        .add(null_aware_eq(
+            Column::BaseUrl,
+            new.base_url.as_ref().map(HttpUrl::as_str),
+        ))
 }
 
 /// Take the upsert lock (PostgreSQL; a no-op elsewhere), held until the transaction ends.
@@ -380,10 +410,9 @@ async fn lock_upserts<T: ConnectionTrait>(txn: &T) -> Result<()> {
 async fn upsert_in<T: ConnectionTrait>(
     txn: &T,
     new: &NewMapping,
-    source_type: MappingSourceType,
 ) -> Result<(Model, UpsertOutcome)> {
     let existing = Entity::find()
-        .filter(key_condition(new, source_type))
+        .filter(key_condition(new))
         .order_by_asc(Column::CreatedAt)
         .order_by_asc(Column::MappingId)
         .one(txn)
@@ -403,14 +432,14 @@ async fn upsert_in<T: ConnectionTrait>(
         None => {
             let at = now();
             let row = ActiveModel {
-                mapping_id: Set(uuid::Uuid::new_v4().to_string()),
+                mapping_id: Set(UuidText::new_v4().to_string()),
                 technology: Set(new.technology.clone()),
-                source_type: Set(source_type),
+                source_type: Set(new.source_type),
                 owner: Set(new.owner.clone()),
                 repo: Set(new.repo.clone()),
                 docs_path: Set(new.docs_path.clone()),
                 file_patterns: Set(new.patterns_json().into()),
-                base_url: Set(new.base_url.clone()),
+                base_url: Set(new.base_url.as_ref().map(ToString::to_string)),
                 priority: Set(new.priority),
                 is_official: Set(new.is_official),
                 last_updated: Set(None),
@@ -424,33 +453,12 @@ async fn upsert_in<T: ConnectionTrait>(
     }
 }
 
-/// Prefix a validation error's field with the mapping's index in a batch.
-fn in_batch(index: usize, err: Error) -> Error {
-    match err {
-        Error::Validation { field, rule, value } => Error::Validation {
-            field: format!("mappings[{index}].{field}"),
-            rule,
-            value,
-        },
-        other => other,
-    }
-}
-
-impl<C> MappingStore<C>
-where
-    C: ConnectionTrait + TransactionTrait + Send + Sync,
-{
+impl<C: Db> MappingStore<C> {
     async fn set_active(&self, mapping_id: &str, active: bool) -> Result<()> {
-        let updated = Entity::update_many()
+        let update = Entity::update_many()
             .col_expr(Column::IsActive, Expr::value(active))
-            .col_expr(Column::UpdatedAt, Expr::value(now()))
-            .filter(Column::MappingId.eq(mapping_id))
-            .exec(&self.db)
-            .await?;
-        if updated.rows_affected == 0 {
-            return Err(not_found(mapping_id));
-        }
-        Ok(())
+            .col_expr(Column::UpdatedAt, Expr::value(now()));
+        store::update_one(&self.db, mapping_id, update).await
     }
 
     /// One query of `due_for_update`: never-updated rows (when `with_never_updated`) or rows
@@ -497,16 +505,13 @@ where
 }
 
 #[async_trait]
-impl<C> MappingRepository for MappingStore<C>
-where
-    C: ConnectionTrait + TransactionTrait + Send + Sync,
-{
+impl<C: Db> MappingRepository for MappingStore<C> {
     #[instrument(skip_all, fields(db.table = "technology_mappings", mapping.outcome))]
     async fn upsert(&self, new: NewMapping) -> Result<(Model, UpsertOutcome)> {
-        let source_type = new.validate()?;
+        new.validate()?;
         let txn = begin_write(&self.db).await?;
         lock_upserts(&txn).await?;
-        let (model, outcome) = upsert_in(&txn, &new, source_type).await?;
+        let (model, outcome) = upsert_in(&txn, &new).await?;
         txn.commit().await?;
         tracing::Span::current().record("mapping.outcome", tracing::field::debug(outcome));
         Ok((model, outcome))
@@ -514,19 +519,15 @@ where
 
     #[instrument(skip_all, fields(db.table = "technology_mappings", db.rows = mappings.len(), mapping.inserted, mapping.updated))]
     async fn seed(&self, mappings: &[NewMapping]) -> Result<SeedReport> {
-        let source_types = mappings
-            .iter()
-            .enumerate()
-            .map(|(i, m)| m.validate().map_err(|e| in_batch(i, e)))
-            .collect::<Result<Vec<_>>>()?;
+        store::validate_batch("mappings", mappings, NewMapping::validate)?;
         let mut report = SeedReport::default();
         if mappings.is_empty() {
             return Ok(report);
         }
         let txn = begin_write(&self.db).await?;
         lock_upserts(&txn).await?;
-        for (new, source_type) in mappings.iter().zip(source_types) {
-            match upsert_in(&txn, new, source_type).await?.1 {
+        for new in mappings {
+            match upsert_in(&txn, new).await?.1 {
                 UpsertOutcome::Inserted => report.inserted += 1,
                 UpsertOutcome::Updated => report.updated += 1,
                 UpsertOutcome::Unchanged => report.unchanged += 1,
@@ -541,10 +542,7 @@ where
 
     #[instrument(skip_all, fields(db.table = "technology_mappings"))]
     async fn get(&self, mapping_id: &str) -> Result<Model> {
-        Entity::find_by_id(mapping_id)
-            .one(&self.db)
-            .await?
-            .ok_or_else(|| not_found(mapping_id))
+        store::get::<Entity, _, _>(&self.db, mapping_id).await
     }
 
     #[instrument(skip_all, fields(db.table = "technology_mappings"))]
@@ -596,19 +594,13 @@ where
 
     #[instrument(skip_all, fields(db.table = "technology_mappings"))]
     async fn mark_updated(&self, mapping_id: &str, at: DateTime<Utc>) -> Result<()> {
-        let updated = Entity::update_many()
+        let update = Entity::update_many()
             .col_expr(
                 Column::LastUpdated,
                 Expr::value(Some(DbDateTime::from(at.trunc_subsecs(6)))),
             )
-            .col_expr(Column::UpdatedAt, Expr::value(now()))
-            .filter(Column::MappingId.eq(mapping_id))
-            .exec(&self.db)
-            .await?;
-        if updated.rows_affected == 0 {
-            return Err(not_found(mapping_id));
-        }
-        Ok(())
+            .col_expr(Column::UpdatedAt, Expr::value(now()));
+        store::update_one(&self.db, mapping_id, update).await
     }
 
     #[instrument(skip_all, fields(db.table = "technology_mappings"))]
@@ -636,6 +628,56 @@ where
     }
 }
 
+/// One reference mapping: where a technology's documentation lives.
+enum Docs {
+    /// In a GitHub repository: `(owner, repo, docs path, file patterns)`.
+    GitHub(
+        &'static str,
+        &'static str,
+        &'static str,
+        &'static [&'static str],
+    ),
+    /// On a web site (HTML pages from its root).
+    Web(&'static str),
+}
+
+const MD: &[&str] = &["*.md"];
+const MD_MDX: &[&str] = &["*.md", "*.mdx"];
+const RST: &[&str] = &["*.rst"];
+
+/// `(technology, where, priority, refresh hours)`: see [`reference_mappings`].
+#[rustfmt::skip]
+const REFERENCE: &[(&str, Docs, i32, i32)] = &[
+    // Python: the CPython docs (reStructuredText) and docs.python.org.
+    ("python", Docs::GitHub("python", "cpython", "Doc", RST), 10, 24),
+    ("python", Docs::Web("https://docs.python.org/3/"), 5, 24),
+    // Rust: the Book, the Reference, and the standard library's rendered docs.
+    ("rust", Docs::GitHub("rust-lang", "book", "src", MD), 10, 24),
+    ("rust", Docs::GitHub("rust-lang", "reference", "src", MD), 8, 24),
+    ("rust", Docs::Web("https://doc.rust-lang.org/std/"), 5, 24),
+    ("react", Docs::GitHub("reactjs", "react.dev", "src/content", MD), 10, 24),
+    ("fastapi", Docs::GitHub("fastapi", "fastapi", "docs/en/docs", MD), 10, 24),
+    // Django writes its reStructuredText docs with a .txt extension.
+    ("django", Docs::GitHub("django", "django", "docs", &["*.txt"]), 10, 24),
+    ("flask", Docs::GitHub("pallets", "flask", "docs", RST), 10, 24),
+    // PostgreSQL: the manual's web edition first (the repository holds DocBook SGML).
+    ("postgres", Docs::Web("https://www.postgresql.org/docs/current/"), 10, 24),
+    ("postgres", Docs::GitHub("postgres", "postgres", "doc/src/sgml", &["*.sgml"]), 5, 168),
+    ("redis", Docs::GitHub("redis", "docs", "content", MD), 10, 24),
+    ("docker", Docs::GitHub("docker", "docs", "content", MD), 10, 24),
+    ("kubernetes", Docs::GitHub("kubernetes", "website", "content/en/docs", MD), 10, 24),
+    // Go: go.dev/doc is written in golang/website; the package docs live on pkg.go.dev.
+    ("go", Docs::GitHub("golang", "website", "_content/doc", &["*.md", "*.html"]), 10, 24),
+    ("go", Docs::Web("https://pkg.go.dev/std"), 5, 24),
+    ("typescript", Docs::GitHub("microsoft", "TypeScript-Website", "packages/documentation/copy/en", MD), 10, 24),
+    ("javascript", Docs::GitHub("mdn", "content", "files/en-us/web/javascript", MD), 10, 24),
+    ("nodejs", Docs::GitHub("nodejs", "node", "doc/api", MD), 10, 24),
+    ("vue", Docs::GitHub("vuejs", "docs", "src", MD), 10, 24),
+    ("nextjs", Docs::GitHub("vercel", "next.js", "docs", MD_MDX), 10, 24),
+    // SQLite's documentation is kept in its own Fossil repository, not on GitHub.
+    ("sqlite", Docs::Web("https://www.sqlite.org/docs.html"), 10, 168),
+];
+
 /// The technologies the layer's own data is made of, in one place: the reference data has an
 /// official source for each ([`reference_mappings`], checked by its test), `dal bench` cycles its
 /// rows through them in this order (the workload of `BENCHMARK.md`), and the tests use them.
@@ -656,113 +698,30 @@ pub const TECHNOLOGIES: [&str; 12] = [
 
 /// The reference mappings `dal seed` loads: the official documentation of common technologies,
 /// from the GitHub repository the docs are written in where there is one (with the path and the
-/// file types they use), else from the web site. Official sources have priority 10; secondary
-/// official sources (a rendered site beside its repository, a second book) lower.
+/// file types they use), else from the web site (HTML pages from `/`). Official sources have
+/// priority 10; secondary official sources (a rendered site beside its repository, a second
+/// book) lower.
+///
+/// # Panics
+/// Never: every reference URL is a valid [`HttpUrl`] (a unit test parses them all).
 #[must_use]
 pub fn reference_mappings() -> Vec<NewMapping> {
-    const MD: &[&str] = &["*.md"];
-    const MD_MDX: &[&str] = &["*.md", "*.mdx"];
-    const RST: &[&str] = &["*.rst"];
-    vec![
-        // Python: the CPython docs (reStructuredText) and docs.python.org.
-        NewMapping::github("python", "python", "cpython", "Doc", RST)
-            .official()
-            .priority(10),
-        NewMapping::web("python", "https://docs.python.org/3/")
-            .official()
-            .priority(5),
-        // Rust: the Book, the Reference, and the standard library's rendered docs.
-        NewMapping::github("rust", "rust-lang", "book", "src", MD)
-            .official()
-            .priority(10),
-        NewMapping::github("rust", "rust-lang", "reference", "src", MD)
-            .official()
-            .priority(8),
-        NewMapping::web("rust", "https://doc.rust-lang.org/std/")
-            .official()
-            .priority(5),
-        NewMapping::github("react", "reactjs", "react.dev", "src/content", MD)
-            .official()
-            .priority(10),
-        NewMapping::github("fastapi", "fastapi", "fastapi", "docs/en/docs", MD)
-            .official()
-            .priority(10),
-        // Django writes its reStructuredText docs with a .txt extension.
-        NewMapping::github("django", "django", "django", "docs", &["*.txt"])
-            .official()
-            .priority(10),
-        NewMapping::github("flask", "pallets", "flask", "docs", RST)
-            .official()
-            .priority(10),
-        // PostgreSQL: the manual's web edition first (the repository holds DocBook SGML).
-        NewMapping::web("postgres", "https://www.postgresql.org/docs/current/")
-            .official()
-            .priority(10),
-        NewMapping::github(
-            "postgres",
-            "postgres",
-            "postgres",
-            "doc/src/sgml",
-            &["*.sgml"],
-        )
-        .official()
-        .priority(5)
-        .every_hours(168),
-        NewMapping::github("redis", "redis", "docs", "content", MD)
-            .official()
-            .priority(10),
-        NewMapping::github("docker", "docker", "docs", "content", MD)
-            .official()
-            .priority(10),
-        NewMapping::github("kubernetes", "kubernetes", "website", "content/en/docs", MD)
-            .official()
-            .priority(10),
-        // Go: go.dev/doc is written in golang/website; the package docs live on pkg.go.dev.
-        NewMapping::github(
-            "go",
-            "golang",
-            "website",
-            "_content/doc",
-            &["*.md", "*.html"],
-        )
-        .official()
-        .priority(10),
-        NewMapping::web("go", "https://pkg.go.dev/std")
-            .official()
-            .priority(5),
-        NewMapping::github(
-            "typescript",
-            "microsoft",
-            "TypeScript-Website",
-            "packages/documentation/copy/en",
-            MD,
-        )
-        .official()
-        .priority(10),
-        NewMapping::github(
-            "javascript",
-            "mdn",
-            "content",
-            "files/en-us/web/javascript",
-            MD,
-        )
-        .official()
-        .priority(10),
-        NewMapping::github("nodejs", "nodejs", "node", "doc/api", MD)
-            .official()
-            .priority(10),
-        NewMapping::github("vue", "vuejs", "docs", "src", MD)
-            .official()
-            .priority(10),
-        NewMapping::github("nextjs", "vercel", "next.js", "docs", MD_MDX)
-            .official()
-            .priority(10),
-        // SQLite's documentation is kept in its own Fossil repository, not on GitHub.
-        NewMapping::web("sqlite", "https://www.sqlite.org/docs.html")
-            .official()
-            .priority(10)
-            .every_hours(168),
-    ]
+    REFERENCE
+        .iter()
+        .map(|(technology, docs, priority, hours)| {
+            let mapping = match docs {
+                Docs::GitHub(owner, repo, path, patterns) => {
+                    NewMapping::github(*technology, *owner, *repo).docs(*path, patterns)
+                }
+                Docs::Web(url) => {
+                    let url = HttpUrl::parse_field("base_url", *url)
+                        .expect("the reference URLs are valid");
+                    NewMapping::web(*technology, url).docs("/", &["*.html"])
+                }
+            };
+            mapping.official().priority(*priority).every_hours(*hours)
+        })
+        .collect()
 }
 
 #[cfg(test)]
@@ -771,25 +730,20 @@ mod tests {
 
     #[test]
     fn reference_mappings_are_valid_and_unique() {
+        for (technology, docs, ..) in REFERENCE {
+            if let Docs::Web(url) = docs {
+                assert!(url.parse::<HttpUrl>().is_ok(), "{technology}: {url}");
+            }
+        }
         let all = reference_mappings();
         for m in &all {
             m.validate()
                 .unwrap_or_else(|e| panic!("{} {:?}: {e}", m.technology, m.repo));
         }
-        let mut keys: Vec<_> = all
+        let keys: std::collections::HashSet<_> = all
             .iter()
-            .map(|m| {
-                (
-                    &m.technology,
-                    &m.source_type,
-                    &m.owner,
-                    &m.repo,
-                    &m.base_url,
-                )
-            })
+            .map(|m| (&m.technology, m.source_type, &m.owner, &m.repo, &m.base_url))
             .collect();
-        keys.sort();
-        keys.dedup();
         assert_eq!(keys.len(), all.len(), "no duplicate keys");
         for tech in TECHNOLOGIES {
             assert!(

@@ -28,15 +28,21 @@ use entity::knowledge::sea_orm_active_enums::{RateLimitStatus, SourceType};
 use entity::knowledge::source_metadata::{ActiveModel, Column, Entity, Model};
 use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, IntoActiveModel,
-    QueryFilter, QueryOrder, QuerySelect, TransactionSession, TransactionTrait,
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, EntityTrait, IntoActiveModel, QueryFilter,
+    QueryOrder, QuerySelect, TransactionSession,
 };
 use serde::{Deserialize, Serialize};
 use tracing::instrument;
 
 use crate::error::{Error, Result};
 use crate::manager::begin_write;
+use crate::store::{self, Db, Table};
+use crate::types::HttpUrl;
 use crate::validate;
+
+impl Table for Entity {
+    const ROW: &'static str = "source";
+}
 
 /// The fraction of the distance to `1.0` that a success adds to `reliability_score`.
 pub const RELIABILITY_SUCCESS_STEP: f64 = 0.1;
@@ -49,10 +55,10 @@ pub const RELIABILITY_FAILURE_FACTOR: f64 = 0.8;
 pub struct NewSource {
     /// Unique id of the source.
     pub source_id: String,
-    /// `github`, `web` or `api`.
-    pub source_type: String,
-    /// Where it is fetched from (absolute http(s) URL).
-    pub source_url: String,
+    /// GitHub, web or API.
+    pub source_type: SourceType,
+    /// Where it is fetched from.
+    pub source_url: HttpUrl,
     /// Technology it documents.
     pub technology: String,
     /// Initial reliability, 0.0 to 1.0 (the seed's default is 1.0).
@@ -62,37 +68,98 @@ pub struct NewSource {
 }
 
 impl NewSource {
-    /// A source with full reliability and no known quality.
+    /// A source with the seed's full reliability (1.0) and no known quality.
+    ///
+    /// The quality starts unknown (NULL), not at the seed's column default 0.0: an unknown
+    /// quality is not a zero quality, and the running average of
+    /// [`SourceRepository::record_success`] takes the first reported quality outright.
+    #[must_use]
     pub fn new(
         source_id: impl Into<String>,
-        source_type: impl Into<String>,
-        source_url: impl Into<String>,
+        source_type: SourceType,
+        source_url: HttpUrl,
         technology: impl Into<String>,
     ) -> Self {
         Self {
             source_id: source_id.into(),
-            source_type: source_type.into(),
-            source_url: source_url.into(),
+            source_type,
+            source_url,
             technology: technology.into(),
             reliability_score: 1.0,
             avg_content_quality: None,
         }
     }
 
-    /// Check every field against the seed's rules; returns the parsed source type.
+    /// With this initial reliability (0.0 to 1.0).
+    #[must_use]
+    pub const fn with_reliability(mut self, reliability: f64) -> Self {
+        self.reliability_score = reliability;
+        self
+    }
+
+    /// With this initial average content quality (0.0 to 1.0).
+    #[must_use]
+    pub const fn with_quality(mut self, quality: f64) -> Self {
+        self.avg_content_quality = Some(quality);
+        self
+    }
+
+    /// Check every field against the seed's rules (the type and the URL are valid by type).
     ///
     /// # Errors
     /// [`Error::Validation`] naming the first field at fault.
-    pub fn validate(&self) -> Result<SourceType> {
+    pub fn validate(&self) -> Result<()> {
         validate::text("source_id", &self.source_id, validate::MAX_KEY_LEN)?;
-        let source_type = validate::one_of::<SourceType>("source_type", &self.source_type)?;
-        validate::http_url("source_url", &self.source_url)?;
         validate::text("technology", &self.technology, 100)?;
         validate::range_f64("reliability_score", self.reliability_score, 0.0, 1.0)?;
         if let Some(q) = self.avg_content_quality {
             validate::range_f64("avg_content_quality", q, 0.0, 1.0)?;
         }
-        Ok(source_type)
+        Ok(())
+    }
+}
+
+/// A successful fetch of a source, for [`SourceRepository::record_success`].
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct FetchSuccess {
+    /// How long the fetch took, in milliseconds (0 or more).
+    pub processing_time_ms: i32,
+    /// Documents it processed (0 or more).
+    pub documents_processed: i32,
+    /// The quality of the content it found (0.0 to 1.0), if measured.
+    pub content_quality: Option<f64>,
+}
+
+impl FetchSuccess {
+    /// A fetch of `documents_processed` documents that took `processing_time_ms`, quality not
+    /// measured.
+    #[must_use]
+    pub const fn new(processing_time_ms: i32, documents_processed: i32) -> Self {
+        Self {
+            processing_time_ms,
+            documents_processed,
+            content_quality: None,
+        }
+    }
+
+    /// The same fetch, with the quality of the content it found.
+    #[must_use]
+    pub const fn with_quality(mut self, quality: f64) -> Self {
+        self.content_quality = Some(quality);
+        self
+    }
+
+    /// Check every field.
+    ///
+    /// # Errors
+    /// [`Error::Validation`] naming the first field at fault.
+    pub fn validate(&self) -> Result<()> {
+        validate::non_negative("processing_time_ms", self.processing_time_ms.into())?;
+        validate::non_negative("documents_processed", self.documents_processed.into())?;
+        if let Some(q) = self.content_quality {
+            validate::range_f64("content_quality", q, 0.0, 1.0)?;
+        }
+        Ok(())
     }
 }
 
@@ -149,8 +216,7 @@ pub trait SourceRepository: Send + Sync {
     /// [`Error::Validation`] for an empty or over-long technology.
     async fn list_active<'a>(&self, technology: Option<&'a str>) -> Result<Vec<Model>>;
 
-    /// Record a successful fetch of `documents_processed` documents that took
-    /// `processing_time_ms`, with the content quality it found if any: `consecutive_failures = 0`,
+    /// Record a successful fetch: `consecutive_failures = 0`,
     /// `last_successful_fetch = now`, the totals and averages and reliability updated as the
     /// [module documentation](self) describes. One transaction holding the row lock, so concurrent
     /// calls never lose an update. The active flag is left as it is.
@@ -158,13 +224,7 @@ pub trait SourceRepository: Send + Sync {
     /// # Errors
     /// [`Error::NotFound`]; [`Error::Validation`] for a negative time or count or a quality outside
     /// 0.0 to 1.0.
-    async fn record_success(
-        &self,
-        source_id: &str,
-        processing_time_ms: i32,
-        documents_processed: i32,
-        content_quality: Option<f64>,
-    ) -> Result<Model>;
+    async fn record_success(&self, source_id: &str, fetch: FetchSuccess) -> Result<Model>;
 
     /// Record a failed fetch, in one statement: `consecutive_failures + 1`,
     /// `last_failed_fetch = now`, reliability multiplied by [`RELIABILITY_FAILURE_FACTOR`], and the
@@ -210,25 +270,9 @@ pub trait SourceRepository: Send + Sync {
     async fn reactivate(&self, source_id: &str) -> Result<Model>;
 }
 
-/// [`SourceRepository`] on SeaORM. `C` is a pool handle (`DatabaseConnection`) or, to join a
-/// unit of work, a `DatabaseExecutor` over a transaction.
-#[derive(Debug, Clone)]
-pub struct SourceStore<C> {
-    db: C,
-}
-
-impl<C> SourceStore<C> {
-    /// A store over `db`.
-    pub const fn new(db: C) -> Self {
-        Self { db }
-    }
-}
-
-fn not_found(source_id: &str) -> Error {
-    Error::NotFound {
-        entity: "source",
-        key: source_id.to_owned(),
-    }
+crate::store! {
+    /// [`SourceRepository`] on SeaORM.
+    pub struct SourceStore;
 }
 
 /// `(old * old_weight + new * new_weight) / (old_weight + new_weight)`, or `new` when both
@@ -249,18 +293,15 @@ fn round_to_i32(x: f64) -> i32 {
 }
 
 #[async_trait]
-impl<C> SourceRepository for SourceStore<C>
-where
-    C: ConnectionTrait + TransactionTrait + Send + Sync,
-{
+impl<C: Db> SourceRepository for SourceStore<C> {
     #[instrument(skip_all, fields(db.table = "source_metadata"))]
     async fn register(&self, new: NewSource) -> Result<Model> {
-        let source_type = new.validate()?;
+        new.validate()?;
         let at = now();
         let row = ActiveModel {
             source_id: Set(new.source_id),
-            source_type: Set(source_type),
-            source_url: Set(new.source_url),
+            source_type: Set(new.source_type),
+            source_url: Set(new.source_url.into_string()),
             technology: Set(new.technology),
             reliability_score: Set(new.reliability_score),
             avg_processing_time_ms: Set(0),
@@ -280,10 +321,7 @@ where
 
     #[instrument(skip_all, fields(db.table = "source_metadata"))]
     async fn get(&self, source_id: &str) -> Result<Model> {
-        Entity::find_by_id(source_id)
-            .one(&self.db)
-            .await?
-            .ok_or_else(|| not_found(source_id))
+        store::get::<Entity, _, _>(&self.db, source_id).await
     }
 
     #[instrument(skip_all, fields(db.table = "source_metadata"))]
@@ -301,25 +339,20 @@ where
     }
 
     #[instrument(skip_all, fields(db.table = "source_metadata"))]
-    async fn record_success(
-        &self,
-        source_id: &str,
-        processing_time_ms: i32,
-        documents_processed: i32,
-        content_quality: Option<f64>,
-    ) -> Result<Model> {
-        validate::non_negative("processing_time_ms", processing_time_ms.into())?;
-        validate::non_negative("documents_processed", documents_processed.into())?;
-        if let Some(q) = content_quality {
-            validate::range_f64("content_quality", q, 0.0, 1.0)?;
-        }
+    async fn record_success(&self, source_id: &str, fetch: FetchSuccess) -> Result<Model> {
+        fetch.validate()?;
+        let FetchSuccess {
+            processing_time_ms,
+            documents_processed,
+            content_quality,
+        } = fetch;
         let txn = begin_write(&self.db).await?;
         // FOR UPDATE on PostgreSQL; SQLite's BEGIN IMMEDIATE already serialises writers.
         let row = Entity::find_by_id(source_id)
             .lock_exclusive()
             .one(&txn)
             .await?
-            .ok_or_else(|| not_found(source_id))?;
+            .ok_or_else(|| store::not_found::<Entity>(source_id))?;
         let total = i64::from(row.total_documents_processed);
         let docs = i64::from(documents_processed);
         let avg_time = weighted_average(
@@ -360,7 +393,7 @@ where
         let threshold = i32::try_from(deactivate_after).unwrap_or(i32::MAX);
         let at = now();
         // One statement: every SET expression reads the row as it was before this update.
-        let updated = Entity::update_many()
+        let update = Entity::update_many()
             .col_expr(
                 Column::ConsecutiveFailures,
                 Expr::col(Column::ConsecutiveFailures).add(1),
@@ -379,14 +412,8 @@ where
                 .finally(Expr::col(Column::IsActive))
                 .into(),
             )
-            .col_expr(Column::UpdatedAt, Expr::value(at))
-            .filter(Column::SourceId.eq(source_id))
-            .exec(&self.db)
-            .await?;
-        if updated.rows_affected == 0 {
-            return Err(not_found(source_id));
-        }
-        self.get(source_id).await
+            .col_expr(Column::UpdatedAt, Expr::value(at));
+        store::update_one_returning(&self.db, source_id, update).await
     }
 
     #[instrument(skip_all, fields(db.table = "source_metadata"))]
@@ -421,20 +448,14 @@ where
             }
             _ => {}
         }
-        let updated = Entity::update_many()
+        let update = Entity::update_many()
             .col_expr(Column::RateLimitStatus, Expr::value(Some(status)))
             .col_expr(
                 Column::RateLimitResetAt,
                 Expr::value(reset_at.map(DbDateTime::from)),
             )
-            .col_expr(Column::UpdatedAt, Expr::value(at))
-            .filter(Column::SourceId.eq(source_id))
-            .exec(&self.db)
-            .await?;
-        if updated.rows_affected == 0 {
-            return Err(not_found(source_id));
-        }
-        self.get(source_id).await
+            .col_expr(Column::UpdatedAt, Expr::value(at));
+        store::update_one_returning(&self.db, source_id, update).await
     }
 
     #[instrument(skip_all, fields(db.table = "source_metadata"))]
@@ -462,29 +483,16 @@ where
             validate::range_f64("avg_content_quality", q, 0.0, 1.0)?;
             update = update.col_expr(Column::AvgContentQuality, Expr::value(Some(q)));
         }
-        let updated = update
-            .filter(Column::SourceId.eq(source_id))
-            .exec(&self.db)
-            .await?;
-        if updated.rows_affected == 0 {
-            return Err(not_found(source_id));
-        }
-        self.get(source_id).await
+        store::update_one_returning(&self.db, source_id, update).await
     }
 
     #[instrument(skip_all, fields(db.table = "source_metadata"))]
     async fn reactivate(&self, source_id: &str) -> Result<Model> {
-        let updated = Entity::update_many()
+        let update = Entity::update_many()
             .col_expr(Column::IsActive, Expr::value(true))
             .col_expr(Column::ConsecutiveFailures, Expr::value(0))
-            .col_expr(Column::UpdatedAt, Expr::value(now()))
-            .filter(Column::SourceId.eq(source_id))
-            .exec(&self.db)
-            .await?;
-        if updated.rows_affected == 0 {
-            return Err(not_found(source_id));
-        }
-        self.get(source_id).await
+            .col_expr(Column::UpdatedAt, Expr::value(now()));
+        store::update_one_returning(&self.db, source_id, update).await
     }
 }
 

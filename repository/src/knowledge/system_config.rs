@@ -11,18 +11,24 @@ use chrono::{DateTime, Utc};
 use entity::behavior::now;
 use entity::knowledge::system_config::{ActiveModel, Column, Entity, Model};
 use sea_orm::sea_query::OnConflict;
-use sea_orm::{
-    ActiveValue::Set, ConnectionTrait, EntityTrait, JsonValue, QueryOrder, TransactionTrait,
-};
+use sea_orm::{ActiveValue::Set, EntityTrait, JsonValue, QueryOrder};
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use tracing::instrument;
 
 use crate::error::{Error, Result};
+use crate::store::{self, Db, Table};
 use crate::validate;
+
+impl Table for Entity {
+    const ROW: &'static str = "system_config";
+}
 
 /// The schema version a value gets when the caller has no better one (the column default).
 pub const DEFAULT_SCHEMA_VERSION: &str = "1.0";
+
+/// Who set a value when the caller does not say (the column default).
+pub const DEFAULT_UPDATED_BY: &str = "system";
 
 /// Longest `schema_version` accepted.
 const MAX_VERSION_LEN: usize = 32;
@@ -54,6 +60,75 @@ impl From<Model> for ConfigEntry {
     }
 }
 
+/// A value to store under a key.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct NewConfigEntry {
+    /// The key (not empty, at most 255 characters).
+    pub key: String,
+    /// The value (anything but JSON `null`).
+    pub value: JsonValue,
+    /// Version of the value's schema, `digits.digits`.
+    #[serde(default = "default_schema_version")]
+    pub schema_version: String,
+    /// Who sets it (not empty).
+    #[serde(default = "default_updated_by")]
+    pub updated_by: String,
+}
+
+fn default_schema_version() -> String {
+    DEFAULT_SCHEMA_VERSION.to_owned()
+}
+
+fn default_updated_by() -> String {
+    DEFAULT_UPDATED_BY.to_owned()
+}
+
+impl NewConfigEntry {
+    /// `value` under `key`, with the seed's defaults: schema version [`DEFAULT_SCHEMA_VERSION`],
+    /// set by [`DEFAULT_UPDATED_BY`].
+    #[must_use]
+    pub fn new(key: impl Into<String>, value: JsonValue) -> Self {
+        Self {
+            key: key.into(),
+            value,
+            schema_version: default_schema_version(),
+            updated_by: default_updated_by(),
+        }
+    }
+
+    /// With this schema version (`digits.digits`).
+    #[must_use]
+    pub fn with_schema_version(mut self, schema_version: impl Into<String>) -> Self {
+        self.schema_version = schema_version.into();
+        self
+    }
+
+    /// Set by `updated_by` (a user name, a service).
+    #[must_use]
+    pub fn by(mut self, updated_by: impl Into<String>) -> Self {
+        self.updated_by = updated_by.into();
+        self
+    }
+
+    /// Check every field.
+    ///
+    /// # Errors
+    /// [`Error::Validation`] for an empty key, a JSON `null` value, a `schema_version` that is not
+    /// `digits.digits`, or an empty `updated_by`.
+    pub fn validate(&self) -> Result<()> {
+        validate::text("key", &self.key, validate::MAX_KEY_LEN)?;
+        if self.value.is_null() {
+            return Err(Error::validation(
+                "value",
+                "must not be JSON null (delete the key instead)",
+                "null",
+            ));
+        }
+        validate_schema_version(&self.schema_version)?;
+        validate::text("updated_by", &self.updated_by, validate::MAX_KEY_LEN)
+    }
+}
+
 /// `schema_version` must be `digits.digits` (`"1.0"`, `"2.13"`).
 fn validate_schema_version(version: &str) -> Result<()> {
     let digits = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
@@ -82,19 +157,12 @@ pub trait SystemConfigRepository: Send + Sync {
     /// [`Error::Db`].
     async fn get_value(&self, key: &str) -> Result<Option<ConfigEntry>>;
 
-    /// Set `key` to `value` (insert or replace, in one statement), stamping `updated_at` now.
-    /// Returns the entry as stored.
+    /// Store `entry` (insert, or replace the value under its key, in one statement), stamping
+    /// `updated_at` now. Returns the entry as stored.
     ///
     /// # Errors
-    /// [`Error::Validation`] for an empty key, a JSON `null` value, a `schema_version` that is not
-    /// `digits.digits`, or an empty `updated_by`.
-    async fn set_value(
-        &self,
-        key: &str,
-        value: JsonValue,
-        schema_version: &str,
-        updated_by: &str,
-    ) -> Result<ConfigEntry>;
+    /// [`Error::Validation`] as [`NewConfigEntry::validate`] says.
+    async fn set_value(&self, entry: NewConfigEntry) -> Result<ConfigEntry>;
 
     /// Remove `key`.
     ///
@@ -109,25 +177,13 @@ pub trait SystemConfigRepository: Send + Sync {
     async fn list(&self) -> Result<Vec<ConfigEntry>>;
 }
 
-/// [`SystemConfigRepository`] on SeaORM. `C` is a pool handle (`DatabaseConnection`) or, to join
-/// a unit of work, a `DatabaseExecutor` over a transaction.
-#[derive(Debug, Clone)]
-pub struct SystemConfigStore<C> {
-    db: C,
-}
-
-impl<C> SystemConfigStore<C> {
-    /// A store over `db`.
-    pub const fn new(db: C) -> Self {
-        Self { db }
-    }
+crate::store! {
+    /// [`SystemConfigRepository`] on SeaORM.
+    pub struct SystemConfigStore;
 }
 
 #[async_trait]
-impl<C> SystemConfigRepository for SystemConfigStore<C>
-where
-    C: ConnectionTrait + TransactionTrait + Send + Sync,
-{
+impl<C: Db> SystemConfigRepository for SystemConfigStore<C> {
     #[instrument(skip_all, fields(db.table = "system_config"))]
     async fn get_value(&self, key: &str) -> Result<Option<ConfigEntry>> {
         Ok(Entity::find_by_id(key)
@@ -137,29 +193,14 @@ where
     }
 
     #[instrument(skip_all, fields(db.table = "system_config"))]
-    async fn set_value(
-        &self,
-        key: &str,
-        value: JsonValue,
-        schema_version: &str,
-        updated_by: &str,
-    ) -> Result<ConfigEntry> {
-        validate::text("key", key, validate::MAX_KEY_LEN)?;
-        if value.is_null() {
-            return Err(Error::validation(
-                "value",
-                "must not be JSON null (delete the key instead)",
-                "null",
-            ));
-        }
-        validate_schema_version(schema_version)?;
-        validate::text("updated_by", updated_by, validate::MAX_KEY_LEN)?;
+    async fn set_value(&self, new: NewConfigEntry) -> Result<ConfigEntry> {
+        new.validate()?;
         let entry = ConfigEntry {
-            key: key.to_owned(),
-            value,
-            schema_version: schema_version.to_owned(),
+            key: new.key,
+            value: new.value,
+            schema_version: new.schema_version,
             updated_at: now().into_inner(),
-            updated_by: updated_by.to_owned(),
+            updated_by: new.updated_by,
         };
         let row = ActiveModel {
             key: Set(entry.key.clone()),
@@ -186,14 +227,7 @@ where
 
     #[instrument(skip_all, fields(db.table = "system_config"))]
     async fn delete(&self, key: &str) -> Result<()> {
-        let deleted = Entity::delete_by_id(key).exec(&self.db).await?;
-        if deleted.rows_affected == 0 {
-            return Err(Error::NotFound {
-                entity: "system_config",
-                key: key.to_owned(),
-            });
-        }
-        Ok(())
+        store::delete_one::<Entity, _, _>(&self.db, key).await
     }
 
     #[instrument(skip_all, fields(db.table = "system_config"))]
@@ -299,5 +333,11 @@ where
             "null",
         ));
     }
-    repo.set_value(key, json, schema_version, updated_by).await
+    let entry = NewConfigEntry {
+        key: key.to_owned(),
+        value: json,
+        schema_version: schema_version.to_owned(),
+        updated_by: updated_by.to_owned(),
+    };
+    repo.set_value(entry).await
 }

@@ -210,11 +210,12 @@ impl Filter {
     /// Whether a record with `metadata` matches.
     #[must_use]
     pub fn matches(&self, metadata: &Metadata) -> bool {
-        let compare = |k: &str, x: &FilterValue, keep: fn(f64, f64) -> bool| {
-            match (metadata.get(k).and_then(number), number(x)) {
-                (Some(a), Some(b)) => keep(a, b),
-                _ => false,
-            }
+        let compare = |k: &str, x: &FilterValue, keep: fn(f64, f64) -> bool| match (
+            metadata.get(k).and_then(number),
+            number(x),
+        ) {
+            (Some(a), Some(b)) => keep(a, b),
+            _ => false,
         };
         let is_in = |k: &str, xs: &[FilterValue]| {
             metadata
@@ -278,15 +279,25 @@ mod tests {
 
     #[test]
     fn evaluates_like_chroma() {
-        let m = meta(&[("year", 2021.into()), ("kind", "resume".into()), ("score", 0.25.into())]);
+        let m = meta(&[
+            ("year", 2021.into()),
+            ("kind", "resume".into()),
+            ("score", 0.25.into()),
+        ]);
         let f = |v: Value| Filter::from_json(&v).expect("filter");
         assert!(f(json!({"year": 2021.0})).matches(&m), "int equals float");
         assert!(f(json!({"year": {"$gt": 2020}})).matches(&m));
         assert!(!f(json!({"year": {"$lt": 2021}})).matches(&m));
-        assert!(f(json!({"missing": {"$ne": 1}})).matches(&m), "$ne matches a missing key");
+        assert!(
+            f(json!({"missing": {"$ne": 1}})).matches(&m),
+            "$ne matches a missing key"
+        );
         assert!(f(json!({"missing": {"$nin": [1]}})).matches(&m));
         assert!(!f(json!({"missing": {"$gt": 1}})).matches(&m));
-        assert!(!f(json!({"kind": {"$gt": 1}})).matches(&m), "a string is not a number");
+        assert!(
+            !f(json!({"kind": {"$gt": 1}})).matches(&m),
+            "a string is not a number"
+        );
         assert!(f(json!({"$or": [{"kind": "x"}, {"score": {"$lte": 0.25}}]})).matches(&m));
     }
 

@@ -70,7 +70,8 @@ pub trait VectorStore: Send + Sync {
     ///
     /// # Errors
     /// [`crate::Error::NotFound`] for a missing collection.
-    async fn get(&self, collection: &CollectionName, ids: &[RecordId]) -> Result<Vec<StoredRecord>>;
+    async fn get(&self, collection: &CollectionName, ids: &[RecordId])
+    -> Result<Vec<StoredRecord>>;
 
     /// Delete records by id; returns how many existed.
     ///

@@ -104,7 +104,12 @@ impl Distance {
     /// The distance between `a` and `b` (of equal length) under this metric, in `f64`.
     #[must_use]
     pub fn between(self, a: &[f32], b: &[f32]) -> f64 {
-        let dot = || -> f64 { a.iter().zip(b).map(|(x, y)| f64::from(*x) * f64::from(*y)).sum() };
+        let dot = || -> f64 {
+            a.iter()
+                .zip(b)
+                .map(|(x, y)| f64::from(*x) * f64::from(*y))
+                .sum()
+        };
         match self {
             Self::L2 => a
                 .iter()
@@ -393,7 +398,11 @@ impl VectorRecord {
     /// # Errors
     /// [`Error::Validation`] naming the field, prefixed with the record's position.
     pub fn validate(&self, index: usize, dimension: u32) -> Result<()> {
-        validate_embedding(&format!("records[{index}].embedding"), &self.embedding, dimension)?;
+        validate_embedding(
+            &format!("records[{index}].embedding"),
+            &self.embedding,
+            dimension,
+        )?;
         validate_metadata(&format!("records[{index}].metadata"), &self.metadata)
     }
 }
@@ -447,10 +456,25 @@ mod tests {
 
     #[test]
     fn collection_names_follow_chromas_rules() {
-        for ok in ["abc", "employee_documents", "a.b-c_d", "x9y", &"a".repeat(512)] {
+        for ok in [
+            "abc",
+            "employee_documents",
+            "a.b-c_d",
+            "x9y",
+            &"a".repeat(512),
+        ] {
             assert!(CollectionName::parse(ok).is_ok(), "{ok}");
         }
-        for bad in ["ab", "_abc", "abc-", "a..b", "a b", "10.0.0.1", "ünï", &"a".repeat(513)] {
+        for bad in [
+            "ab",
+            "_abc",
+            "abc-",
+            "a..b",
+            "a b",
+            "10.0.0.1",
+            "ünï",
+            &"a".repeat(513),
+        ] {
             assert!(
                 matches!(CollectionName::parse(bad), Err(Error::Validation { ref field, .. }) if field == "collection"),
                 "{bad}"

@@ -7,7 +7,7 @@ use repository::{Error, Page};
 use sea_orm::{ConnectionTrait, DatabaseExecutor, TransactionTrait};
 use tests::{TestDb, db_tests};
 
-use super::doc;
+use super::{doc, url};
 
 fn store(db: &TestDb) -> ContentStore<sea_orm::DatabaseConnection> {
     ContentStore::new(db.conn.clone())
@@ -52,7 +52,7 @@ async fn create_get_and_dedup(db: &TestDb) {
         Err(Error::Conflict(_))
     ));
     let mut same_hash = doc(3, "rust", 0.9);
-    same_hash.content_hash = created.content_hash.clone();
+    same_hash.content_hash = created.content_hash.parse().expect("stored hash");
     assert!(matches!(
         repo.create(same_hash).await,
         Err(Error::Conflict(_))
@@ -89,12 +89,7 @@ async fn validation_names_field_rule_and_value(db: &TestDb) {
     let cases: Vec<(&str, Breaker)> = vec![
         ("content_id", Box::new(|d| d.content_id = " ".into())),
         ("title", Box::new(|d| d.title = String::new())),
-        (
-            "source_url",
-            Box::new(|d| d.source_url = "not a url".into()),
-        ),
         ("technology", Box::new(|d| d.technology = String::new())),
-        ("content_hash", Box::new(|d| d.content_hash = "XYZ".into())),
         ("word_count", Box::new(|d| d.word_count = -1)),
         ("heading_count", Box::new(|d| d.heading_count = -1)),
         ("code_block_count", Box::new(|d| d.code_block_count = -1)),
@@ -119,6 +114,79 @@ async fn validation_names_field_rule_and_value(db: &TestDb) {
     let mut edge = doc(2, "rust", 1.0);
     edge.freshness_score = 0.0;
     repo.create(edge).await.expect("0.0 and 1.0 are allowed");
+
+    // The URL and the hash cannot even be made invalid: they are refused where they are parsed,
+    // also from JSON.
+    let mut json = serde_json::to_value(doc(3, "rust", 0.5)).expect("json");
+    json["source_url"] = "not a url".into();
+    let err = serde_json::from_value::<repository::knowledge::NewContent>(json.clone())
+        .expect_err("bad URL");
+    assert!(err.to_string().contains("http(s) URL"), "{err}");
+    json["source_url"] = "https://docs.example.org/x".into();
+    json["content_hash"] = "XYZ".into();
+    let err =
+        serde_json::from_value::<repository::knowledge::NewContent>(json).expect_err("bad hash");
+    assert!(err.to_string().contains("SHA-256"), "{err}");
+}
+
+/// The constructor gives the seed's column defaults to everything it does not take.
+async fn new_content_has_the_seed_defaults(db: &TestDb) {
+    use repository::ContentHash;
+    use repository::knowledge::NewContent;
+    let repo = store(db);
+    let new = NewContent::new(
+        "d1",
+        "Defaults",
+        url("https://docs.example.org/d1"),
+        "rust",
+        ContentHash::digest("d1"),
+    );
+    let row = repo.create(new).await.expect("create");
+    assert_eq!(
+        (
+            row.word_count,
+            row.heading_count,
+            row.code_block_count,
+            row.chunk_count
+        ),
+        (0, 0, 0, 0)
+    );
+    assert!(row.quality_score.abs() < f64::EPSILON);
+    assert!((row.freshness_score - 1.0).abs() < f64::EPSILON);
+    assert_eq!(row.processing_status, ProcessingStatus::Pending);
+    assert_eq!(row.anythingllm_workspace, None);
+    assert_eq!(row.anythingllm_document_id, None);
+    // The same row inserted by the seed's DDL defaults alone reads back the same.
+    db.conn
+        .execute_unprepared(
+            "INSERT INTO content_metadata (content_id, title, source_url, technology, content_hash) \
+             VALUES ('d2', 'Defaults', 'https://docs.example.org/d1', 'rust', 'h2')",
+        )
+        .await
+        .expect("insert by DDL defaults");
+    // (Compared without the timestamps: their defaults are the database's own clock.)
+    use entity::knowledge::content_metadata::{Column, Entity};
+    use sea_orm::{EntityTrait, QuerySelect};
+    let defaults = |id: &'static str| {
+        Entity::find_by_id(id)
+            .select_only()
+            .columns([
+                Column::WordCount,
+                Column::HeadingCount,
+                Column::CodeBlockCount,
+                Column::ChunkCount,
+                Column::AccessCount,
+            ])
+            .column(Column::QualityScore)
+            .column(Column::FreshnessScore)
+            .column(Column::ProcessingStatus)
+            .into_tuple::<(i32, i32, i32, i32, i32, f64, f64, ProcessingStatus)>()
+            .one(&db.conn)
+    };
+    assert_eq!(
+        defaults("d2").await.expect("by DDL"),
+        defaults("d1").await.expect("by constructor")
+    );
 }
 
 async fn list_filters_orders_and_pages(db: &TestDb) {
@@ -344,7 +412,7 @@ async fn stores_processed_documents_in_one_transaction(db: &TestDb) {
         "doc-1",
         "Ownership",
         "# Ownership\n\nText.\n\n```rust\nfn main() {}\n```\n",
-        "https://doc.rust-lang.org/book/ch04-01.html",
+        url("https://doc.rust-lang.org/book/ch04-01.html"),
         "rust",
         0.75,
         &["chunk one", "chunk two", "chunk three"],
@@ -415,7 +483,7 @@ async fn bulk_create_is_all_or_nothing_and_chunked(db: &TestDb) {
     let mut bad: Vec<_> = (8000..8003u32).map(|i| doc(i, "go", 0.5)).collect();
     bad[2].quality_score = 7.0;
     match repo.create_many(bad).await {
-        Err(Error::Validation { field, .. }) => assert_eq!(field, "[2].quality_score"),
+        Err(Error::Validation { field, .. }) => assert_eq!(field, "docs[2].quality_score"),
         other => panic!("expected a validation error, got {other:?}"),
     }
 }
@@ -505,6 +573,7 @@ async fn quality_listing_reads_the_composite_index(db: &TestDb) {
 }
 
 db_tests!(
+    new_content_has_the_seed_defaults,
     quality_listing_reads_the_composite_index,
     bulk_create_is_all_or_nothing_and_chunked,
     stores_processed_documents_in_one_transaction,

@@ -6,7 +6,7 @@ use repository::knowledge::feedback::{
 };
 use repository::knowledge::{
     ContentRepository, ContentStore, FeedbackRepository, FeedbackStore, NewFeedback, NewSignal,
-    SignalTotals,
+    Origin, SignalTotals,
 };
 use repository::{Error, Page};
 use sea_orm::{DatabaseExecutor, Iterable, TransactionTrait};
@@ -32,31 +32,26 @@ async fn with_docs(db: &TestDb, n: u32) {
 }
 
 fn full_feedback(content_id: &str) -> NewFeedback {
-    NewFeedback {
-        content_id: content_id.into(),
-        feedback_type: FeedbackType::Helpful,
-        rating: Some(5),
-        comment: Some("Clear and correct.".into()),
-        user_session_id: Some("sess-1".into()),
-        ip_address: Some("203.0.113.7".into()),
-        user_agent: Some("Mozilla/5.0".into()),
-        search_query: Some("rust borrow checker".into()),
-        result_position: Some(0),
-    }
+    NewFeedback::new(content_id, FeedbackType::Helpful)
+        .with_rating(5)
+        .with_comment("Clear and correct.")
+        .with_origin(Origin {
+            user_session_id: Some("sess-1".into()),
+            ip_address: Some("203.0.113.7".parse().expect("ip")),
+            user_agent: Some("Mozilla/5.0".into()),
+            ..Origin::search("rust borrow checker", 0)
+        })
 }
 
 fn full_signal(content_id: &str) -> NewSignal {
-    NewSignal {
-        content_id: content_id.into(),
-        signal_type: SignalType::DwellTime,
-        signal_value: 42.5,
-        search_query: Some("rust borrow checker".into()),
-        result_position: Some(3),
-        user_session_id: Some("sess-1".into()),
-        ip_address: Some("2001:db8::1".into()),
-        user_agent: Some("Mozilla/5.0".into()),
-        referrer: Some("https://search.example.org/?q=borrow".into()),
-    }
+    NewSignal::new(content_id, SignalType::DwellTime, 42.5)
+        .with_referrer("https://search.example.org/?q=borrow")
+        .with_origin(Origin {
+            user_session_id: Some("sess-1".into()),
+            ip_address: Some("2001:db8::1".parse().expect("ip")),
+            user_agent: Some("Mozilla/5.0".into()),
+            ..Origin::search("rust borrow checker", 3)
+        })
 }
 
 async fn records_feedback_and_signals(db: &TestDb) {
@@ -68,6 +63,8 @@ async fn records_feedback_and_signals(db: &TestDb) {
         .expect("feedback");
     assert!(uuid::Uuid::parse_str(&event.event_id).is_ok());
     assert_eq!(event.rating, Some(5));
+    assert_eq!(event.ip_address.as_deref(), Some("203.0.113.7"));
+    assert_eq!(event.result_position, Some(0));
     let listed = repo
         .list_feedback("c00000000", Page::default())
         .await
@@ -298,7 +295,7 @@ async fn list_feedback_pages_newest_first(db: &TestDb) {
     let mut ids = Vec::new();
     for i in 0..7 {
         let mut fb = NewFeedback::new("c00000000", FeedbackType::Helpful);
-        fb.result_position = Some(i);
+        fb.origin.result_position = Some(i);
         ids.push(repo.record_feedback(fb).await.expect("feedback"));
         tokio::time::sleep(std::time::Duration::from_millis(2)).await;
     }
@@ -364,27 +361,19 @@ async fn validation_names_field_rule_and_value(db: &TestDb) {
         ),
         (
             "user_session_id",
-            Box::new(|f| f.user_session_id = Some(String::new())),
-        ),
-        (
-            "ip_address",
-            Box::new(|f| f.ip_address = Some("999.1.1.1".into())),
-        ),
-        (
-            "ip_address",
-            Box::new(|f| f.ip_address = Some("localhost".into())),
+            Box::new(|f| f.origin.user_session_id = Some(String::new())),
         ),
         (
             "user_agent",
-            Box::new(|f| f.user_agent = Some(String::new())),
+            Box::new(|f| f.origin.user_agent = Some(String::new())),
         ),
         (
             "search_query",
-            Box::new(|f| f.search_query = Some("q".repeat(2049))),
+            Box::new(|f| f.origin.search_query = Some("q".repeat(2049))),
         ),
         (
             "result_position",
-            Box::new(|f| f.result_position = Some(-1)),
+            Box::new(|f| f.origin.result_position = Some(-1)),
         ),
     ];
     for (field, break_it) in feedback_cases {
@@ -449,11 +438,7 @@ async fn validation_names_field_rule_and_value(db: &TestDb) {
         ),
         (
             "result_position",
-            Box::new(|s| s.result_position = Some(-5)),
-        ),
-        (
-            "ip_address",
-            Box::new(|s| s.ip_address = Some("10.0.0".into())),
+            Box::new(|s| s.origin.result_position = Some(-5)),
         ),
         ("referrer", Box::new(|s| s.referrer = Some(String::new()))),
         (
@@ -478,6 +463,19 @@ async fn validation_names_field_rule_and_value(db: &TestDb) {
     }
     assert_eq!(db.count("feedback_events").await, 0, "nothing was written");
     assert_eq!(db.count("usage_signals").await, 0, "nothing was written");
+
+    // An IP address is parsed where the input is made, also from JSON (whose shape stays flat,
+    // as the seed's columns).
+    let mut json = serde_json::to_value(full_feedback(id)).expect("json");
+    assert_eq!(json["ip_address"], "203.0.113.7");
+    assert_eq!(json["search_query"], "rust borrow checker");
+    for bad in ["999.1.1.1", "localhost", "10.0.0"] {
+        json["ip_address"] = bad.into();
+        assert!(
+            serde_json::from_value::<NewFeedback>(json.clone()).is_err(),
+            "{bad}"
+        );
+    }
 
     // The bounds themselves are accepted.
     for rating in [1, 5] {

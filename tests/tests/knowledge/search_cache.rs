@@ -3,11 +3,11 @@
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
-use repository::Error;
 use repository::knowledge::search_cache::{MAX_CLEANUP_CHUNK, MAX_TTL};
 use repository::knowledge::{
     CacheStats, DEFAULT_CLEANUP_CHUNK, NewSearchCache, SearchCacheRepository, SearchCacheStore,
 };
+use repository::{Error, QueryHash};
 use sea_orm::{DatabaseExecutor, TransactionTrait};
 use serde_json::json;
 use tests::now;
@@ -24,9 +24,13 @@ fn hash(i: u32) -> String {
     format!("{i:064x}")
 }
 
+fn qh(i: u32) -> QueryHash {
+    hash(i).parse().expect("a valid query hash")
+}
+
 fn entry(i: u32, ttl: Duration) -> NewSearchCache {
     NewSearchCache {
-        query_hash: hash(i),
+        query_hash: qh(i),
         original_query: format!("how do I borrow {i}"),
         search_results: json!([{"title": "Ownership", "score": 0.9, "i": i}]),
         technology_hint: Some("rust".into()),
@@ -303,9 +307,6 @@ async fn concurrent_gets_lose_no_access(db: &TestDb) {
 async fn validation_names_field_rule_and_value(db: &TestDb) {
     let repo = store(db);
     let cases: Vec<(&str, Breaker<NewSearchCache>)> = vec![
-        ("query_hash", Box::new(|e| e.query_hash = String::new())),
-        ("query_hash", Box::new(|e| e.query_hash = "ABCDEF".into())),
-        ("query_hash", Box::new(|e| e.query_hash = "xyz".into())),
         (
             "original_query",
             Box::new(|e| e.original_query = " ".into()),
@@ -366,7 +367,7 @@ async fn put_many_in_one_transaction(db: &TestDb) {
     // More rows than one statement takes; a repeated hash keeps its last entry.
     let mut entries: Vec<NewSearchCache> = (0..2_500)
         .map(|i| {
-            NewSearchCache::new(hash(i), format!("query {i}"), json!([i, i + 1])).with_ttl(
+            NewSearchCache::new(qh(i), format!("query {i}"), json!([i, i + 1])).with_ttl(
                 if i % 2 == 0 {
                     Duration::from_micros(1)
                 } else {
@@ -376,7 +377,7 @@ async fn put_many_in_one_transaction(db: &TestDb) {
         })
         .collect();
     entries.push(
-        NewSearchCache::new(hash(7), "query seven, again", json!({"again": true}))
+        NewSearchCache::new(qh(7), "query seven, again", json!({"again": true}))
             .with_technology_hint("go")
             .with_workspace_slugs(vec!["go-docs".into()])
             .with_execution_time_ms(9),
@@ -416,12 +417,19 @@ async fn put_many_in_one_transaction(db: &TestDb) {
     );
 
     // One bad entry: nothing is written.
-    let mut bad = vec![NewSearchCache::new(hash(9_000), "fine", json!([]))];
-    bad.push(NewSearchCache::new("NOT HEX", "bad", json!([])));
+    let mut bad = vec![NewSearchCache::new(qh(9_000), "fine", json!([]))];
+    bad.push(NewSearchCache::new(qh(9_001), " ", json!([])));
     assert!(matches!(
         repo.put_many(bad).await,
-        Err(Error::Validation { field, .. }) if field == "query_hash"
+        Err(Error::Validation { field, .. }) if field == "entries[1].original_query"
     ));
+    // A bad hash cannot even be put in an entry.
+    for bad in ["", "ABCDEF", "xyz"] {
+        assert!(matches!(
+            bad.parse::<QueryHash>(),
+            Err(Error::Validation { field, .. }) if field == "query_hash"
+        ));
+    }
     assert_eq!(db.count("search_cache").await, 1_250);
 }
 

@@ -7,11 +7,13 @@ use repository::Error;
 use repository::knowledge::sources::{
     RELIABILITY_FAILURE_FACTOR, RELIABILITY_SUCCESS_STEP, effective_rate_limit,
 };
-use repository::knowledge::{NewSource, SourceRepository, SourceStore};
+use repository::knowledge::{FetchSuccess, NewSource, SourceRepository, SourceStore};
 use sea_orm::sea_query::Expr;
 use sea_orm::{ColumnTrait, DatabaseExecutor, EntityTrait, QueryFilter, TransactionTrait};
 use tests::now;
 use tests::{TestDb, db_tests};
+
+use super::url;
 
 /// A change that breaks one rule.
 type Breaker = Box<dyn Fn(&mut NewSource)>;
@@ -21,14 +23,20 @@ fn store(db: &TestDb) -> SourceStore<sea_orm::DatabaseConnection> {
 }
 
 fn source(id: &str, technology: &str, reliability: f64) -> NewSource {
-    NewSource {
-        reliability_score: reliability,
-        ..NewSource::new(
-            id,
-            "github",
-            format!("https://github.com/example/{id}"),
-            technology,
-        )
+    NewSource::new(
+        id,
+        SourceType::Github,
+        url(&format!("https://github.com/example/{id}")),
+        technology,
+    )
+    .with_reliability(reliability)
+}
+
+/// A successful fetch, with the quality it found if any.
+fn fetch(processing_time_ms: i32, documents: i32, quality: Option<f64>) -> FetchSuccess {
+    FetchSuccess {
+        content_quality: quality,
+        ..FetchSuccess::new(processing_time_ms, documents)
     }
 }
 
@@ -98,16 +106,6 @@ async fn validation_names_field_rule_and_value(db: &TestDb) {
     let repo = store(db);
     let cases: Vec<(&str, Breaker)> = vec![
         ("source_id", Box::new(|s| s.source_id = String::new())),
-        ("source_type", Box::new(|s| s.source_type = "ftp".into())),
-        ("source_type", Box::new(|s| s.source_type = "GitHub".into())),
-        (
-            "source_url",
-            Box::new(|s| s.source_url = "not a url".into()),
-        ),
-        (
-            "source_url",
-            Box::new(|s| s.source_url = "/relative".into()),
-        ),
         ("technology", Box::new(|s| s.technology = " ".into())),
         ("reliability_score", Box::new(|s| s.reliability_score = 1.5)),
         (
@@ -128,21 +126,26 @@ async fn validation_names_field_rule_and_value(db: &TestDb) {
         break_it(&mut s);
         assert_validation(repo.register(s).await, field);
     }
-    match repo
-        .register(NewSource::new("x", "ftp", "https://x.org", "rust"))
-        .await
-    {
-        Err(Error::Validation { rule, value, .. }) => {
-            assert!(rule.contains("github") && rule.contains("api"), "{rule}");
-            assert!(value.contains("ftp"), "{value}");
-        }
-        other => panic!("expected a Validation error, got {other:?}"),
-    }
     assert_eq!(db.count("source_metadata").await, 0, "nothing was written");
 
+    // The type and the URL cannot even be made invalid: a bad one is refused where it is parsed
+    // (here from JSON, naming what is wrong).
+    let mut json = serde_json::to_value(source("x", "rust", 0.5)).expect("json");
+    assert_eq!(json["source_type"], "github");
+    json["source_type"] = "ftp".into();
+    let err = serde_json::from_value::<NewSource>(json.clone()).expect_err("ftp");
+    assert!(err.to_string().contains("github"), "{err}");
+    json["source_type"] = "web".into();
+    json["source_url"] = "/relative".into();
+    let err = serde_json::from_value::<NewSource>(json).expect_err("relative");
+    assert!(err.to_string().contains("http(s) URL"), "{err}");
+
     // Bounds are inclusive; every source type is accepted.
-    for (i, kind) in ["github", "web", "api"].into_iter().enumerate() {
-        let mut s = NewSource::new(format!("ok{i}"), kind, "https://x.org/docs", "rust");
+    for (i, kind) in [SourceType::Github, SourceType::Web, SourceType::Api]
+        .into_iter()
+        .enumerate()
+    {
+        let mut s = NewSource::new(format!("ok{i}"), kind, url("https://x.org/docs"), "rust");
         s.reliability_score = if i == 0 { 0.0 } else { 1.0 };
         s.avg_content_quality = Some(if i == 0 { 1.0 } else { 0.0 });
         repo.register(s).await.expect("edge values are allowed");
@@ -158,7 +161,7 @@ async fn record_success_updates_totals_and_averages(db: &TestDb) {
     let before = now();
 
     let row = repo
-        .record_success("s", 100, 4, Some(0.8))
+        .record_success("s", fetch(100, 4, Some(0.8)))
         .await
         .expect("success 1");
     assert_eq!(row.consecutive_failures, 0, "reset by a success");
@@ -176,7 +179,7 @@ async fn record_success_updates_totals_and_averages(db: &TestDb) {
 
     // Weighted by documents: (100 * 4 + 200 * 1) / 5 = 120; (0.8 * 4 + 0.3) / 5 = 0.7.
     let row = repo
-        .record_success("s", 200, 1, Some(0.3))
+        .record_success("s", fetch(200, 1, Some(0.3)))
         .await
         .expect("success 2");
     assert_eq!(row.total_documents_processed, 5);
@@ -185,7 +188,7 @@ async fn record_success_updates_totals_and_averages(db: &TestDb) {
 
     // No documents and no quality: averages unchanged.
     let row = repo
-        .record_success("s", 999, 0, None)
+        .record_success("s", fetch(999, 0, None))
         .await
         .expect("success 3");
     assert_eq!(row.total_documents_processed, 5);
@@ -199,7 +202,7 @@ async fn record_success_updates_totals_and_averages(db: &TestDb) {
         .await
         .expect("register");
     let row = repo
-        .record_success("t", 50, 0, Some(1.0))
+        .record_success("t", fetch(50, 0, Some(1.0)))
         .await
         .expect("zero");
     assert_eq!(row.avg_processing_time_ms, 50);
@@ -207,19 +210,19 @@ async fn record_success_updates_totals_and_averages(db: &TestDb) {
     assert!(close(row.reliability_score, 1.0), "stays within 0..1");
 
     assert_validation(
-        repo.record_success("s", -1, 1, None).await,
+        repo.record_success("s", fetch(-1, 1, None)).await,
         "processing_time_ms",
     );
     assert_validation(
-        repo.record_success("s", 1, -1, None).await,
+        repo.record_success("s", fetch(1, -1, None)).await,
         "documents_processed",
     );
     assert_validation(
-        repo.record_success("s", 1, 1, Some(1.5)).await,
+        repo.record_success("s", fetch(1, 1, Some(1.5))).await,
         "content_quality",
     );
     assert!(matches!(
-        repo.record_success("missing", 1, 1, None).await,
+        repo.record_success("missing", fetch(1, 1, None)).await,
         Err(Error::NotFound { .. })
     ));
 }
@@ -233,7 +236,7 @@ async fn concurrent_successes_lose_no_update(db: &TestDb) {
     for docs in 1..=20 {
         let repo = store(db);
         tasks.push(tokio::spawn(async move {
-            repo.record_success("s", 100, docs, Some(0.5)).await
+            repo.record_success("s", fetch(100, docs, Some(0.5))).await
         }));
     }
     for t in tasks {
@@ -270,7 +273,10 @@ async fn failures_deactivate_at_the_threshold(db: &TestDb) {
     assert!(repo.list_active(None).await.expect("list").is_empty());
 
     // A success does not reactivate; reactivate does, and resets the failures.
-    let row = repo.record_success("s", 10, 1, None).await.expect("ok");
+    let row = repo
+        .record_success("s", fetch(10, 1, None))
+        .await
+        .expect("ok");
     assert_eq!(row.consecutive_failures, 0);
     assert!(!row.is_active);
     repo.record_failure("s", 3).await.expect("again");
@@ -459,7 +465,7 @@ async fn joins_a_unit_of_work(db: &TestDb) {
         repo.register(source("s", "rust", 1.0))
             .await
             .expect("register in txn");
-        repo.record_success("s", 10, 2, Some(0.5))
+        repo.record_success("s", fetch(10, 2, Some(0.5)))
             .await
             .expect("success in txn");
         repo.record_failure("s", 3).await.expect("failure in txn");

@@ -4,7 +4,7 @@ use std::collections::BTreeMap;
 
 use repository::knowledge::system_config::get_typed_entry;
 use repository::knowledge::{
-    ContentFilter, SystemConfigRepository, SystemConfigStore, get_typed, set_typed,
+    ContentFilter, NewConfigEntry, SystemConfigRepository, SystemConfigStore, get_typed, set_typed,
 };
 use repository::{Error, knowledge::ContentOrder};
 use sea_orm::{DatabaseExecutor, TransactionTrait};
@@ -16,6 +16,12 @@ fn store(db: &TestDb) -> SystemConfigStore<sea_orm::DatabaseConnection> {
     SystemConfigStore::new(db.conn.clone())
 }
 
+fn entry(key: &str, value: serde_json::Value, version: &str, by: &str) -> NewConfigEntry {
+    NewConfigEntry::new(key, value)
+        .with_schema_version(version)
+        .by(by)
+}
+
 async fn set_get_replace_delete(db: &TestDb) {
     let repo = store(db);
     assert_eq!(repo.get_value("search.limits").await.expect("get"), None);
@@ -24,7 +30,7 @@ async fn set_get_replace_delete(db: &TestDb) {
     let before = now();
     let value = json!({"max_results": 20, "timeout_ms": 1500, "engines": ["fts", "vector"]});
     let set = repo
-        .set_value("search.limits", value.clone(), "1.0", "system")
+        .set_value(NewConfigEntry::new("search.limits", value.clone()))
         .await
         .expect("set");
     assert!(set.updated_at >= before);
@@ -35,17 +41,17 @@ async fn set_get_replace_delete(db: &TestDb) {
         .expect("present");
     assert_eq!(got, set, "stored as returned");
     assert_eq!(got.value, value);
-    assert_eq!(got.schema_version, "1.0");
-    assert_eq!(got.updated_by, "system");
+    assert_eq!(got.schema_version, "1.0", "the seed's default");
+    assert_eq!(got.updated_by, "system", "the seed's default");
 
     // Replace: value, version, author and time all move; still one row.
     let replaced = repo
-        .set_value(
+        .set_value(entry(
             "search.limits",
             json!({"max_results": 50}),
             "2.1",
             "admin@example.org",
-        )
+        ))
         .await
         .expect("replace");
     assert!(replaced.updated_at >= set.updated_at);
@@ -59,13 +65,13 @@ async fn set_get_replace_delete(db: &TestDb) {
     assert_eq!(db.count("system_config").await, 1);
 
     // Scalars and arrays are values too.
-    repo.set_value("feature.dark_mode", json!(true), "1.0", "ui")
+    repo.set_value(entry("feature.dark_mode", json!(true), "1.0", "ui"))
         .await
         .expect("bool");
-    repo.set_value("cache.ttl_seconds", json!(3600), "1.0", "ops")
+    repo.set_value(entry("cache.ttl_seconds", json!(3600), "1.0", "ops"))
         .await
         .expect("number");
-    repo.set_value("a.list", json!(["x", "y"]), "10.20", "ops")
+    repo.set_value(entry("a.list", json!(["x", "y"]), "10.20", "ops"))
         .await
         .expect("array");
     let keys: Vec<String> = repo
@@ -183,7 +189,7 @@ async fn validation_names_field_rule_and_value(db: &TestDb) {
         ("updated_by", "k", ok.clone(), "1.0", " "),
     ];
     for (field, key, value, version, by) in cases {
-        match repo.set_value(key, value, version, by).await {
+        match repo.set_value(entry(key, value, version, by)).await {
             Err(Error::Validation {
                 field: got,
                 rule,
@@ -197,11 +203,12 @@ async fn validation_names_field_rule_and_value(db: &TestDb) {
     }
     let long_key = "k".repeat(256);
     assert!(matches!(
-        repo.set_value(&long_key, ok.clone(), "1.0", "system").await,
+        repo.set_value(entry(&long_key, ok.clone(), "1.0", "system"))
+            .await,
         Err(Error::Validation { field, .. }) if field == "key"
     ));
     assert_eq!(db.count("system_config").await, 0, "nothing was written");
-    repo.set_value(&"k".repeat(255), ok, "0.0", "s")
+    repo.set_value(entry(&"k".repeat(255), ok, "0.0", "s"))
         .await
         .expect("the bounds are accepted");
 }
@@ -211,8 +218,13 @@ async fn concurrent_sets_leave_one_row(db: &TestDb) {
     for k in 0..12 {
         let repo = store(db);
         tasks.push(tokio::spawn(async move {
-            repo.set_value("shared", json!({"writer": k}), "1.0", &format!("w{k}"))
-                .await
+            repo.set_value(entry(
+                "shared",
+                json!({"writer": k}),
+                "1.0",
+                &format!("w{k}"),
+            ))
+            .await
         }));
     }
     for t in tasks {
@@ -236,7 +248,7 @@ async fn joins_a_unit_of_work(db: &TestDb) {
     let txn = db.conn.begin().await.expect("begin");
     {
         let repo = SystemConfigStore::new(DatabaseExecutor::from(&txn));
-        repo.set_value("k", json!(1), "1.0", "system")
+        repo.set_value(NewConfigEntry::new("k", json!(1)))
             .await
             .expect("set in txn");
         assert!(repo.get_value("k").await.expect("get").is_some());
