@@ -51,6 +51,10 @@ pub struct Column {
     /// PostgreSQL's `character_maximum_length` (`VARCHAR(n)`); on SQLite the length stays in
     /// `data_type` (`varchar(n)`) and this is `None`.
     pub max_length: Option<i32>,
+    /// Whether the database numbers the rows itself when no value is given: a PostgreSQL
+    /// identity column or `serial` (a `nextval` default), SQLite's rowid alias (the one
+    /// `INTEGER PRIMARY KEY` column of a rowid table).
+    pub auto_increment: bool,
 }
 
 /// One foreign key.
@@ -152,11 +156,21 @@ async fn describe_sqlite(conn: &DatabaseConnection) -> Schema {
                 data_type: get::<String>(&c, "type").to_lowercase(),
                 default: get(&c, "dflt_value"),
                 max_length: None,
+                auto_increment: false,
                 name: col,
             });
         }
         pk.sort();
         table.primary_key = pk.into_iter().map(|(_, c)| c).collect();
+        // The rowid alias: a lone primary-key column declared exactly `INTEGER`, in a table
+        // that has a rowid.
+        if let [key] = table.primary_key.as_slice()
+            && !sql.to_uppercase().contains("WITHOUT ROWID")
+            && let Some(column) = table.columns.iter_mut().find(|c| c.name == *key)
+            && column.data_type == "integer"
+        {
+            column.auto_increment = true;
+        }
 
         let mut fks: BTreeMap<i64, ForeignKey> = BTreeMap::new();
         for f in rows(
@@ -250,7 +264,7 @@ fn sqlite_check_names(sql: &str) -> Vec<String> {
 
 const PG_COLUMNS: &str = "SELECT table_name::text AS table_name, column_name::text AS column_name, \
     is_nullable::text AS is_nullable, data_type::text AS data_type, column_default::text AS column_default, \
-    character_maximum_length::int4 AS max_length \
+    character_maximum_length::int4 AS max_length, is_identity::text AS is_identity \
     FROM information_schema.columns WHERE table_schema = current_schema() ORDER BY table_name, ordinal_position";
 
 const PG_CONSTRAINTS: &str = "SELECT c.conname::text AS name, c.contype::text AS kind, cl.relname::text AS table_name, \
@@ -290,11 +304,16 @@ async fn describe_postgres(conn: &DatabaseConnection) -> Schema {
         let Some(t) = schema.tables.get_mut(&table) else {
             continue;
         };
+        let default: Option<String> = get(&c, "column_default");
         t.columns.push(Column {
             name: get(&c, "column_name"),
             nullable: get::<String>(&c, "is_nullable") == "YES",
             data_type: get::<String>(&c, "data_type").to_lowercase(),
-            default: get(&c, "column_default"),
+            auto_increment: get::<String>(&c, "is_identity") == "YES"
+                || default
+                    .as_deref()
+                    .is_some_and(|d| d.starts_with("nextval(")),
+            default,
             max_length: get(&c, "max_length"),
         });
     }

@@ -14,7 +14,7 @@ use entity::behavior::now;
 use sea_orm::ActiveValue::Set;
 use sea_orm::entity::prelude::*;
 use sea_orm::{ActiveModelTrait, IntoActiveModel};
-use tests::column_types::{ColumnType, TableTypes};
+use tests::column_types::{ColumnDefault as D, ColumnType as T, TableTypes};
 use tests::spec::{OnDelete, TableSpec};
 use tests::{Backend, TestDb, db_tests, json, v, with, without};
 
@@ -97,85 +97,87 @@ pub fn spec() -> Vec<TableSpec> {
     ]
 }
 
-/// Column types as the seed writes them (and as designed for the two named-only tables).
+/// Every column with its type and DEFAULT: as the seed's DDL writes them for its four tables, as
+/// designed for the two it only names (`user_sessions`, `system_logs`: timestamps `NOT NULL
+/// DEFAULT now`, an empty JSON object for the session data, sessions active when created).
 const TYPES: &[TableTypes] = &[
     (
         "query_history",
         &[
-            ("id", ColumnType::UuidPk),
-            ("query_text", ColumnType::Text),
-            ("query_type", ColumnType::Varchar(20)),
-            ("response_time", ColumnType::Float),
-            ("cache_hit", ColumnType::Bool),
-            ("user_session_id", ColumnType::Uuid),
-            ("created_at", ColumnType::TimestampNow),
-            ("updated_at", ColumnType::TimestampNow),
+            ("id", T::Uuid, D::UuidV4),
+            ("query_text", T::Text, D::None),
+            ("query_type", T::Varchar(20), D::None),
+            ("response_time", T::Float, D::None),
+            ("cache_hit", T::Bool, D::Bool(false)),
+            ("user_session_id", T::Uuid, D::None),
+            ("created_at", T::Timestamp, D::Now),
+            ("updated_at", T::Timestamp, D::Now),
         ],
     ),
     (
         "document_metadata",
         &[
-            ("id", ColumnType::UuidPk),
-            ("filename", ColumnType::Varchar(255)),
-            ("file_type", ColumnType::Varchar(50)),
-            ("file_size", ColumnType::BigInt),
-            ("upload_date", ColumnType::TimestampNow),
-            ("processing_status", ColumnType::Varchar(20)),
-            ("chroma_id", ColumnType::Varchar(255)),
-            ("user_session_id", ColumnType::Uuid),
-            ("created_at", ColumnType::TimestampNow),
-            ("updated_at", ColumnType::TimestampNow),
+            ("id", T::Uuid, D::UuidV4),
+            ("filename", T::Varchar(255), D::None),
+            ("file_type", T::Varchar(50), D::None),
+            ("file_size", T::BigInt, D::None),
+            ("upload_date", T::Timestamp, D::Now),
+            ("processing_status", T::Varchar(20), D::Text("pending")),
+            ("chroma_id", T::Varchar(255), D::None),
+            ("user_session_id", T::Uuid, D::None),
+            ("created_at", T::Timestamp, D::Now),
+            ("updated_at", T::Timestamp, D::Now),
         ],
     ),
     (
         "schema_cache",
         &[
-            ("id", ColumnType::UuidPk),
-            ("connection_string_hash", ColumnType::Varchar(64)),
-            ("schema_data", ColumnType::Jsonb),
-            ("discovered_at", ColumnType::TimestampNow),
-            ("expires_at", ColumnType::Timestamp),
-            ("created_at", ColumnType::TimestampNow),
+            ("id", T::Uuid, D::UuidV4),
+            ("connection_string_hash", T::Varchar(64), D::None),
+            ("schema_data", T::Jsonb, D::None),
+            ("discovered_at", T::Timestamp, D::Now),
+            ("expires_at", T::Timestamp, D::None),
+            ("created_at", T::Timestamp, D::Now),
         ],
     ),
     (
         "performance_metrics",
         &[
-            ("id", ColumnType::UuidPk),
-            ("query_id", ColumnType::Uuid),
-            ("metric_name", ColumnType::Varchar(50)),
-            ("metric_value", ColumnType::Float),
-            ("recorded_at", ColumnType::TimestampNow),
+            ("id", T::Uuid, D::UuidV4),
+            ("query_id", T::Uuid, D::None),
+            ("metric_name", T::Varchar(50), D::None),
+            ("metric_value", T::Float, D::None),
+            ("recorded_at", T::Timestamp, D::Now),
         ],
     ),
     (
         "user_sessions",
         &[
-            ("id", ColumnType::UuidPk),
-            ("session_token_hash", ColumnType::Varchar(64)),
-            ("user_identifier", ColumnType::Varchar(255)),
-            ("ip_address", ColumnType::Varchar(45)),
-            ("user_agent", ColumnType::Text),
-            ("session_data", ColumnType::Jsonb),
-            ("created_at", ColumnType::TimestampNow),
-            ("last_activity_at", ColumnType::TimestampNow),
-            ("expires_at", ColumnType::Timestamp),
-            ("is_active", ColumnType::Bool),
-            ("deleted_at", ColumnType::Timestamp),
+            ("id", T::Uuid, D::UuidV4),
+            ("session_token_hash", T::Varchar(64), D::None),
+            ("user_identifier", T::Varchar(255), D::None),
+            ("ip_address", T::Varchar(45), D::None),
+            ("user_agent", T::Text, D::None),
+            ("session_data", T::Jsonb, D::Json("{}")),
+            ("created_at", T::Timestamp, D::Now),
+            ("last_activity_at", T::Timestamp, D::Now),
+            ("expires_at", T::Timestamp, D::None),
+            ("is_active", T::Bool, D::Bool(true)),
+            ("deleted_at", T::Timestamp, D::None),
         ],
     ),
     (
         "system_logs",
         &[
-            ("id", ColumnType::UuidPk),
-            ("level", ColumnType::Varchar(10)),
-            ("logger", ColumnType::Varchar(255)),
-            ("message", ColumnType::Text),
-            ("context", ColumnType::Jsonb),
-            ("exception", ColumnType::Text),
-            ("user_session_id", ColumnType::Uuid),
-            ("request_id", ColumnType::Varchar(64)),
-            ("created_at", ColumnType::TimestampNow),
+            ("id", T::Uuid, D::UuidV4),
+            ("level", T::Varchar(10), D::None),
+            ("logger", T::Varchar(255), D::None),
+            ("message", T::Text, D::None),
+            ("context", T::Jsonb, D::None),
+            ("exception", T::Text, D::None),
+            ("user_session_id", T::Uuid, D::None),
+            ("request_id", T::Varchar(64), D::None),
+            ("created_at", T::Timestamp, D::Now),
         ],
     ),
 ];
@@ -192,7 +194,7 @@ async fn matches_seed(db: &TestDb) {
 }
 
 async fn column_types_match_seed(db: &TestDb) {
-    tests::column_types::assert_match(db, "seed 003", TYPES).await;
+    tests::column_types::assert_match(db, "seed 003", TYPES, &[]).await;
 }
 
 /// The required columns of a `query_history` row.

@@ -1,7 +1,7 @@
-//! Seed 001 (chat, DocRag): the schema matches the seed's DDL (columns, types and lengths, keys,
-//! CHECKs, UNIQUEs, every index with its name), the database itself refuses rows that break the
-//! seed's constraints, the seed's `idx_rate_limit_active` predicate really cannot be built, and
-//! the entities round-trip on both backends.
+//! Seed 001 (chat, DocRag): the schema matches the seed's DDL (columns, types and lengths,
+//! defaults, keys, CHECKs, UNIQUEs, every index with its name), the database itself refuses rows
+//! that break the seed's constraints, the seed's `idx_rate_limit_active` predicate really cannot
+//! be built, and the entities round-trip on both backends.
 
 use chrono::Duration;
 use entity::behavior::now;
@@ -10,7 +10,7 @@ use entity::chat::{conversation, document_chunk, rate_limit};
 use sea_orm::ActiveValue::Set;
 use sea_orm::entity::prelude::*;
 use sea_orm::{ActiveModelTrait, IntoActiveModel, Statement};
-use tests::column_types::{ColumnType, TableTypes};
+use tests::column_types::{ColumnDefault as D, ColumnType as T, TableTypes};
 use tests::spec::TableSpec;
 use tests::{Backend, TestDb, db_tests, v, with};
 
@@ -77,45 +77,45 @@ pub fn spec() -> Vec<TableSpec> {
     ]
 }
 
-/// Every column of seed 001 with its type.
+/// Every column of seed 001 with its type and DEFAULT, as its DDL writes them.
 const TYPES: &[TableTypes] = &[
     (
         "conversation",
         &[
-            ("id", ColumnType::Varchar(36)),
-            ("session_id", ColumnType::Varchar(36)),
-            ("user_query", ColumnType::Text),
-            ("ai_response", ColumnType::Text),
-            ("sources", ColumnType::Text),
-            ("response_time", ColumnType::Float),
-            ("created_at", ColumnType::TimestampNow),
-            ("feedback", ColumnType::Integer),
+            ("id", T::Varchar(36), D::None),
+            ("session_id", T::Varchar(36), D::None),
+            ("user_query", T::Text, D::None),
+            ("ai_response", T::Text, D::None),
+            ("sources", T::Text, D::None),
+            ("response_time", T::Float, D::None),
+            ("created_at", T::Timestamp, D::Now),
+            ("feedback", T::Integer, D::None),
         ],
     ),
     (
         "document_chunk",
         &[
-            ("id", ColumnType::Varchar(36)),
-            ("source_url", ColumnType::Varchar(500)),
-            ("title", ColumnType::Varchar(200)),
-            ("content", ColumnType::Text),
-            ("chunk_index", ColumnType::Integer),
-            ("doc_type", ColumnType::Varchar(50)),
-            ("version", ColumnType::Varchar(20)),
-            ("embedding_id", ColumnType::Varchar(100)),
-            ("content_hash", ColumnType::Varchar(64)),
-            ("created_at", ColumnType::TimestampNow),
-            ("updated_at", ColumnType::TimestampNow),
+            ("id", T::Varchar(36), D::None),
+            ("source_url", T::Varchar(500), D::None),
+            ("title", T::Varchar(200), D::None),
+            ("content", T::Text, D::None),
+            ("chunk_index", T::Integer, D::None),
+            ("doc_type", T::Varchar(50), D::None),
+            ("version", T::Varchar(20), D::None),
+            ("embedding_id", T::Varchar(100), D::None),
+            ("content_hash", T::Varchar(64), D::None),
+            ("created_at", T::Timestamp, D::Now),
+            ("updated_at", T::Timestamp, D::Now),
         ],
     ),
     (
         "rate_limit",
         &[
-            ("id", ColumnType::Serial),
-            ("ip_address", ColumnType::Varchar(45)),
-            ("request_count", ColumnType::Integer),
-            ("last_request", ColumnType::TimestampNow),
-            ("reset_time", ColumnType::TimestampNow),
+            ("id", T::Serial, D::None),
+            ("ip_address", T::Varchar(45), D::None),
+            ("request_count", T::Integer, D::Int(0)),
+            ("last_request", T::Timestamp, D::Now),
+            ("reset_time", T::Timestamp, D::Now),
         ],
     ),
 ];
@@ -164,7 +164,7 @@ async fn matches_seed(db: &TestDb) {
 
 async fn column_types_match_seed(db: &TestDb) {
     let schema = tests::introspect::describe(&db.conn).await;
-    let mut problems = tests::column_types::diff(TYPES, &schema, db.backend);
+    let mut problems = tests::column_types::diff(TYPES, &[], &schema, db.backend);
     if db.backend == Backend::Sqlite {
         let rows = query(
             db,
@@ -178,7 +178,7 @@ async fn column_types_match_seed(db: &TestDb) {
     }
     assert!(
         problems.is_empty(),
-        "{:?} column types differ from seed 001:\n{}",
+        "{:?} column types or defaults differ from seed 001:\n{}",
         db.backend,
         problems.join("\n")
     );

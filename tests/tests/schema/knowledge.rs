@@ -1,6 +1,7 @@
-//! Seed 000 (knowledge): the schema matches the seed's DDL, and the database itself refuses
-//! rows that break its CHECKs and foreign keys.
+//! Seed 000 (knowledge): the schema matches the seed's DDL (columns, types, defaults, keys,
+//! CHECKs, indexes), and the database itself refuses rows that break its CHECKs and foreign keys.
 
+use tests::column_types::{ColumnDefault as D, ColumnType as T, TableTypes};
 use tests::spec::{OnDelete, TableSpec};
 use tests::{TestDb, db_tests, json, v};
 
@@ -196,6 +197,143 @@ pub fn spec() -> Vec<TableSpec> {
     ]
 }
 
+/// Every column of seed 000 with its type and DEFAULT, as its DDL writes them.
+const TYPES: &[TableTypes] = &[
+    (
+        "system_config",
+        &[
+            ("key", T::Text, D::None),
+            ("value", T::Json, D::None),
+            ("schema_version", T::Text, D::Text("1.0")),
+            ("updated_at", T::Timestamp, D::Now),
+            ("updated_by", T::Text, D::Text("system")),
+        ],
+    ),
+    (
+        "search_cache",
+        &[
+            ("query_hash", T::Text, D::None),
+            ("original_query", T::Text, D::None),
+            ("search_results", T::Json, D::None),
+            ("technology_hint", T::Text, D::None),
+            ("workspace_slugs", T::Json, D::None),
+            ("result_count", T::Integer, D::Int(0)),
+            ("execution_time_ms", T::Integer, D::Int(0)),
+            ("cache_hit", T::Bool, D::Bool(false)),
+            ("created_at", T::Timestamp, D::Now),
+            ("expires_at", T::Timestamp, D::None),
+            ("access_count", T::Integer, D::Int(0)),
+            ("last_accessed_at", T::Timestamp, D::Now),
+        ],
+    ),
+    (
+        "content_metadata",
+        &[
+            ("content_id", T::Text, D::None),
+            ("title", T::Text, D::None),
+            ("source_url", T::Text, D::None),
+            ("technology", T::Text, D::None),
+            ("content_hash", T::Text, D::None),
+            ("word_count", T::Integer, D::Int(0)),
+            ("heading_count", T::Integer, D::Int(0)),
+            ("code_block_count", T::Integer, D::Int(0)),
+            ("chunk_count", T::Integer, D::Int(0)),
+            ("quality_score", T::Real, D::Real(0.0)),
+            ("freshness_score", T::Real, D::Real(1.0)),
+            ("processing_status", T::Text, D::Text("pending")),
+            ("anythingllm_workspace", T::Text, D::None),
+            ("anythingllm_document_id", T::Text, D::None),
+            ("created_at", T::Timestamp, D::Now),
+            ("updated_at", T::Timestamp, D::Now),
+            ("last_accessed_at", T::Timestamp, D::None),
+            ("access_count", T::Integer, D::Int(0)),
+        ],
+    ),
+    (
+        "feedback_events",
+        &[
+            ("event_id", T::Text, D::None),
+            ("content_id", T::Text, D::None),
+            ("feedback_type", T::Text, D::None),
+            ("rating", T::Integer, D::None),
+            ("comment", T::Text, D::None),
+            ("user_session_id", T::Text, D::None),
+            ("ip_address", T::Text, D::None),
+            ("user_agent", T::Text, D::None),
+            ("search_query", T::Text, D::None),
+            ("result_position", T::Integer, D::None),
+            ("created_at", T::Timestamp, D::Now),
+        ],
+    ),
+    (
+        "usage_signals",
+        &[
+            ("signal_id", T::Text, D::None),
+            ("content_id", T::Text, D::None),
+            ("signal_type", T::Text, D::None),
+            ("signal_value", T::Real, D::Real(0.0)),
+            ("search_query", T::Text, D::None),
+            ("result_position", T::Integer, D::None),
+            ("user_session_id", T::Text, D::None),
+            ("ip_address", T::Text, D::None),
+            ("user_agent", T::Text, D::None),
+            ("referrer", T::Text, D::None),
+            ("created_at", T::Timestamp, D::Now),
+        ],
+    ),
+    (
+        "source_metadata",
+        &[
+            ("source_id", T::Text, D::None),
+            ("source_type", T::Text, D::None),
+            ("source_url", T::Text, D::None),
+            ("technology", T::Text, D::None),
+            ("reliability_score", T::Real, D::Real(1.0)),
+            ("avg_processing_time_ms", T::Integer, D::Int(0)),
+            ("total_documents_processed", T::Integer, D::Int(0)),
+            ("last_successful_fetch", T::Timestamp, D::None),
+            ("last_failed_fetch", T::Timestamp, D::None),
+            ("consecutive_failures", T::Integer, D::Int(0)),
+            ("rate_limit_status", T::Text, D::Text("normal")),
+            ("rate_limit_reset_at", T::Timestamp, D::None),
+            ("avg_content_quality", T::Real, D::Real(0.0)),
+            ("is_active", T::Bool, D::Bool(true)),
+            ("created_at", T::Timestamp, D::Now),
+            ("updated_at", T::Timestamp, D::Now),
+        ],
+    ),
+    (
+        "technology_mappings",
+        &[
+            ("mapping_id", T::Text, D::None),
+            ("technology", T::Text, D::None),
+            ("source_type", T::Text, D::None),
+            ("owner", T::Text, D::None),
+            ("repo", T::Text, D::None),
+            ("docs_path", T::Text, D::Text("docs")),
+            ("file_patterns", T::Json, D::Json(r#"["*.md", "*.mdx"]"#)),
+            ("base_url", T::Text, D::None),
+            ("priority", T::Integer, D::Int(1)),
+            ("is_official", T::Bool, D::Bool(false)),
+            ("last_updated", T::Timestamp, D::None),
+            ("update_frequency_hours", T::Integer, D::Int(24)),
+            ("is_active", T::Bool, D::Bool(true)),
+            ("created_at", T::Timestamp, D::Now),
+            ("updated_at", T::Timestamp, D::Now),
+        ],
+    ),
+    // "Schema Versioning Strategy"
+    (
+        "schema_versions",
+        &[
+            ("version_id", T::Text, D::None),
+            ("applied_at", T::Timestamp, D::Now),
+            ("description", T::Text, D::None),
+            ("migration_script", T::Text, D::None),
+        ],
+    ),
+];
+
 async fn content(db: &TestDb, id: &str) {
     db.assert_accepted(
         "minimal content row",
@@ -220,6 +358,10 @@ async fn matches_seed(db: &TestDb) {
         db.backend,
         problems.join("\n")
     );
+}
+
+async fn column_types_match_seed(db: &TestDb) {
+    tests::column_types::assert_match(db, "seed 000", TYPES, &[]).await;
 }
 
 async fn checks_refuse_bad_rows(db: &TestDb) {
@@ -425,6 +567,7 @@ async fn foreign_keys_refuse_orphans_and_cascade(db: &TestDb) {
 
 db_tests!(
     matches_seed,
+    column_types_match_seed,
     checks_refuse_bad_rows,
     foreign_keys_refuse_orphans_and_cascade
 );

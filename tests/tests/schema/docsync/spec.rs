@@ -1,6 +1,7 @@
-//! The tables, keys, CHECKs, indexes and column types designed from seed 002's models, against
-//! the live schema.
+//! The tables, keys, CHECKs, indexes, column types and defaults designed from seed 002's models,
+//! against the live schema.
 
+use tests::column_types::{ColumnDefault as D, ColumnType as T, DefaultDeviation, TableTypes};
 use tests::spec::{OnDelete, TableSpec};
 use tests::{Backend, TestDb, db_tests};
 
@@ -157,81 +158,149 @@ async fn matches_seed(db: &TestDb) {
     );
 }
 
-/// `Integer` ids are integers, `# UUID` ids and the columns referencing them are UUIDs, `JSON`
-/// columns are JSON, `DateTime` columns are timestamps.
-async fn column_types_follow_seed(db: &TestDb) {
-    let schema = tests::introspect::describe(&db.conn).await;
-    let (uuid_type, json_type, timestamp_type) = match db.backend {
-        Backend::Postgres => ("uuid", "json", "timestamp with time zone"),
-        Backend::Sqlite => ("uuid", "json", "timestamp"),
-    };
-    let expected: &[(&str, &[&str], &str)] = &[
-        ("document_references", &["id", "size"], "integer"),
-        ("document_references", &["header_sections"], json_type),
-        ("document_references", &["last_modified"], timestamp_type),
-        (
-            "document_dependencies",
-            &["source_id", "target_id"],
-            "integer",
-        ),
-        (
-            "inconsistency_records",
-            &["id", "recommendation_id"],
-            uuid_type,
-        ),
-        ("inconsistency_records", &["timestamp"], timestamp_type),
-        ("recommendations", &["id"], uuid_type),
-        ("recommendations", &["suggested_changes"], json_type),
-        (
-            "recommendations",
-            &["creation_timestamp", "last_codebase_change_timestamp"],
-            timestamp_type,
-        ),
-        ("developer_decisions", &["id"], "integer"),
-        ("developer_decisions", &["recommendation_id"], uuid_type),
-        (
-            "developer_decisions",
-            &["timestamp", "implementation_timestamp"],
-            timestamp_type,
-        ),
-        ("file_metadata", &["id", "size"], "integer"),
-        (
-            "file_metadata",
-            &["functions", "classes", "header_sections"],
-            json_type,
-        ),
-        ("file_metadata", &["last_modified"], timestamp_type),
-        (
-            "inconsistency_document_map",
-            &["inconsistency_id"],
-            uuid_type,
-        ),
-        ("inconsistency_document_map", &["document_id"], "integer"),
-        (
-            "recommendation_document_map",
-            &["recommendation_id"],
-            uuid_type,
-        ),
-        ("recommendation_document_map", &["document_id"], "integer"),
-    ];
-    let mut problems = Vec::new();
-    for (table, columns, ty) in expected {
-        for column in *columns {
-            let found = &schema.tables[*table]
-                .column(column)
-                .unwrap_or_else(|| panic!("{table}.{column}"))
-                .data_type;
-            if found != ty {
-                problems.push(format!("{table}.{column} is {found}, expected {ty}"));
-            }
-        }
-    }
-    assert!(
-        problems.is_empty(),
-        "{:?}:\n{}",
-        db.backend,
-        problems.join("\n")
-    );
+/// Every column of seed 002's models with its type and DEFAULT: `Integer, primary_key=True` is
+/// an integer key the database numbers, `Integer` an integer, `String` (and `Enum`, CHECKed) is
+/// `TEXT`, `String` marked `# UUID` and the columns referencing one are UUIDs, `JSON` is `JSON`,
+/// `DateTime` is a timestamp. No column of the models has a `default=`.
+const TYPES: &[TableTypes] = &[
+    (
+        "document_references",
+        &[
+            ("id", T::IntegerPk, D::None),
+            ("path", T::Text, D::None),
+            ("type", T::Text, D::None),
+            ("last_modified", T::Timestamp, D::None),
+            ("size", T::Integer, D::None),
+            ("md5_digest", T::Text, D::None),
+            ("header_sections", T::Json, D::None),
+        ],
+    ),
+    (
+        "document_dependencies",
+        &[
+            ("source_id", T::Integer, D::None),
+            ("target_id", T::Integer, D::None),
+            ("relation_type", T::Text, D::None),
+            ("topic", T::Text, D::None),
+            ("scope", T::Text, D::None),
+        ],
+    ),
+    (
+        "inconsistency_records",
+        &[
+            ("id", T::Uuid, D::None),
+            ("timestamp", T::Timestamp, D::None),
+            ("severity", T::Text, D::None),
+            ("type", T::Text, D::None),
+            ("description", T::Text, D::None),
+            ("suggested_resolution", T::Text, D::None),
+            ("status", T::Text, D::None),
+            // Recommendation.inconsistencies = relationship("InconsistencyRecord")
+            ("recommendation_id", T::Uuid, D::None),
+        ],
+    ),
+    (
+        "recommendations",
+        &[
+            ("id", T::Uuid, D::None),
+            ("creation_timestamp", T::Timestamp, D::None),
+            ("title", T::Text, D::None),
+            ("suggested_changes", T::Json, D::None),
+            ("status", T::Text, D::None),
+            ("developer_feedback", T::Text, D::None),
+            ("last_codebase_change_timestamp", T::Timestamp, D::None),
+        ],
+    ),
+    (
+        "developer_decisions",
+        &[
+            ("id", T::IntegerPk, D::None),
+            ("recommendation_id", T::Uuid, D::None),
+            ("timestamp", T::Timestamp, D::None),
+            ("decision", T::Text, D::None),
+            ("comments", T::Text, D::None),
+            ("implementation_timestamp", T::Timestamp, D::None),
+        ],
+    ),
+    (
+        "file_metadata",
+        &[
+            ("id", T::IntegerPk, D::None),
+            ("path", T::Text, D::None),
+            ("language", T::Text, D::None),
+            ("last_modified", T::Timestamp, D::None),
+            ("size", T::Integer, D::None),
+            ("md5_digest", T::Text, D::None),
+            ("functions", T::Json, D::None),
+            ("classes", T::Json, D::None),
+            ("header_sections", T::Json, D::None),
+        ],
+    ),
+    (
+        "inconsistency_document_map",
+        &[
+            ("inconsistency_id", T::Uuid, D::None),
+            ("document_id", T::Integer, D::None),
+        ],
+    ),
+    (
+        "recommendation_document_map",
+        &[
+            ("recommendation_id", T::Uuid, D::None),
+            ("document_id", T::Integer, D::None),
+        ],
+    ),
+];
+
+/// Defaults the schema has where the seed's models have none.
+const DEFAULT_DEVIATIONS: &[DefaultDeviation] = &[
+    (
+        "recommendations",
+        "id",
+        D::UuidV4,
+        "a UUID key the database can make, like every UUID key of seeds 003 and 004; a \
+         client that sends its own id is unaffected",
+    ),
+    (
+        "inconsistency_records",
+        "id",
+        D::UuidV4,
+        "as recommendations.id",
+    ),
+    (
+        "recommendations",
+        "creation_timestamp",
+        D::Now,
+        "the indexed timestamps are NOT NULL and default to now (the migration's design)",
+    ),
+    (
+        "inconsistency_records",
+        "timestamp",
+        D::Now,
+        "as recommendations.creation_timestamp",
+    ),
+    (
+        "developer_decisions",
+        "timestamp",
+        D::Now,
+        "as recommendations.creation_timestamp",
+    ),
+    (
+        "recommendations",
+        "status",
+        D::Text("Active"),
+        "NOT NULL Enum: a new recommendation starts in the first state of its lifecycle",
+    ),
+    (
+        "inconsistency_records",
+        "status",
+        D::Text("Pending"),
+        "NOT NULL Enum: a new inconsistency starts Pending, the state the purge returns it to",
+    ),
+];
+
+async fn column_types_match_seed(db: &TestDb) {
+    tests::column_types::assert_match(db, "seed 002", TYPES, DEFAULT_DEVIATIONS).await;
 }
 
-db_tests!(matches_seed, column_types_follow_seed);
+db_tests!(matches_seed, column_types_match_seed);

@@ -1,4 +1,5 @@
-//! The tables, keys, CHECKs, indexes and column types of seed 004, against the live schema.
+//! The tables, keys, CHECKs, indexes, column types and defaults of seed 004, against the live
+//! schema.
 
 use entity::platform::agents;
 use sea_orm::entity::prelude::*;
@@ -10,6 +11,7 @@ macro_rules! j {
         entity::DbJson(serde_json::json!($($json)+))
     };
 }
+use tests::column_types::{ColumnDefault as D, ColumnType as T, TableTypes};
 use tests::spec::{OnDelete, TableSpec};
 use tests::{Backend, TestDb, db_tests, json, pg_tests, with};
 use uuid::Uuid;
@@ -375,33 +377,219 @@ pub(super) fn spec() -> Vec<TableSpec> {
     ]
 }
 
-/// Columns the seed calls JSONB (and those designed as JSON).
-const JSONB_COLUMNS: &[(&str, &[&str])] = &[
-    ("users", &["metadata", "preferences"]),
-    ("projects", &["technology_stack", "metadata"]),
+/// Every column with its type and DEFAULT. Seed 004 writes no DDL: it names fields and asks for
+/// UUID keys defaulting to `gen_random_uuid()` ("Key Design Decisions" 1), JSONB for the JSON
+/// fields, a 0.0-1.0 `credibility_score`, flags (`is_*`), counts and costs. The lengths, the
+/// other types and every other default are the design the platform tables were released with
+/// (JSON objects default to `{}` and arrays to `[]`, flags and counters to their resting value,
+/// enumerations to their first state, `created_at`/`updated_at` to now), written out here so
+/// that changing the design means changing this list.
+const TYPES: &[TableTypes] = &[
+    (
+        "users",
+        &[
+            ("user_id", T::Uuid, D::UuidV4),
+            ("username", T::Varchar(255), D::None),
+            ("email", T::Varchar(255), D::None),
+            ("display_name", T::Varchar(255), D::None),
+            ("password_hash", T::Varchar(255), D::None),
+            ("role", T::Text, D::Text("user")),
+            ("is_active", T::Bool, D::Bool(true)),
+            ("github_username", T::Varchar(255), D::None),
+            ("github_user_id", T::BigInt, D::None),
+            ("github_access_token_encrypted", T::Text, D::None),
+            ("github_token_expires_at", T::Timestamp, D::None),
+            ("metadata", T::Jsonb, D::Json("{}")),
+            ("preferences", T::Jsonb, D::Json("{}")),
+            ("created_at", T::Timestamp, D::Now),
+            ("updated_at", T::Timestamp, D::Now),
+            ("last_login_at", T::Timestamp, D::None),
+            ("deleted_at", T::Timestamp, D::None),
+        ],
+    ),
+    (
+        "projects",
+        &[
+            ("project_id", T::Uuid, D::UuidV4),
+            ("name", T::Varchar(255), D::None),
+            ("slug", T::Varchar(255), D::None),
+            ("description", T::Text, D::None),
+            ("repository_url", T::Varchar(500), D::None),
+            ("default_branch", T::Varchar(255), D::Text("main")),
+            ("owner_id", T::Uuid, D::None),
+            ("status", T::Text, D::Text("active")),
+            ("is_public", T::Bool, D::Bool(false)),
+            ("technology_stack", T::Jsonb, D::Json("[]")),
+            ("metadata", T::Jsonb, D::Json("{}")),
+            ("pr_merge_rate", T::Float, D::None),
+            ("test_coverage_percent", T::Float, D::None),
+            ("created_at", T::Timestamp, D::Now),
+            ("updated_at", T::Timestamp, D::Now),
+            ("last_activity_at", T::Timestamp, D::None),
+            ("archived_at", T::Timestamp, D::None),
+        ],
+    ),
     (
         "agents",
-        &["capabilities", "configuration", "tags", "metadata"],
+        &[
+            ("agent_id", T::Uuid, D::UuidV4),
+            ("name", T::Varchar(255), D::None),
+            ("display_name", T::Varchar(255), D::None),
+            ("description", T::Text, D::None),
+            ("agent_type", T::Varchar(100), D::None),
+            ("model_provider", T::Varchar(100), D::None),
+            ("model_name", T::Varchar(255), D::None),
+            ("capabilities", T::Jsonb, D::Json("{}")),
+            ("configuration", T::Jsonb, D::Json("{}")),
+            ("success_rate", T::Float, D::Real(0.0)),
+            ("avg_execution_time_ms", T::Integer, D::Int(0)),
+            ("total_executions", T::BigInt, D::Int(0)),
+            ("is_active", T::Bool, D::Bool(true)),
+            ("is_experimental", T::Bool, D::Bool(false)),
+            ("version", T::Varchar(50), D::Text("1.0.0")),
+            ("tags", T::Jsonb, D::Json("[]")),
+            ("metadata", T::Jsonb, D::Json("{}")),
+            ("last_used_at", T::Timestamp, D::None),
+            ("created_at", T::Timestamp, D::Now),
+            ("updated_at", T::Timestamp, D::Now),
+            ("deprecated_at", T::Timestamp, D::None),
+        ],
     ),
     (
         "tasks",
-        &["ai_analysis", "ai_suggestions", "labels", "metadata"],
+        &[
+            ("task_id", T::Uuid, D::UuidV4),
+            ("project_id", T::Uuid, D::None),
+            ("github_issue_number", T::Integer, D::None),
+            ("github_pr_number", T::Integer, D::None),
+            ("github_url", T::Varchar(500), D::None),
+            ("title", T::Varchar(500), D::None),
+            ("description", T::Text, D::None),
+            ("type", T::Text, D::Text("task")),
+            ("status", T::Text, D::Text("open")),
+            ("priority", T::Text, D::Text("medium")),
+            ("assigned_to_user_id", T::Uuid, D::None),
+            ("assigned_to_agent_id", T::Uuid, D::None),
+            ("ai_analysis", T::Jsonb, D::Json("{}")),
+            ("ai_suggestions", T::Jsonb, D::Json("[]")),
+            ("labels", T::Jsonb, D::Json("[]")),
+            ("metadata", T::Jsonb, D::Json("{}")),
+            ("created_at", T::Timestamp, D::Now),
+            ("updated_at", T::Timestamp, D::Now),
+            ("started_at", T::Timestamp, D::None),
+            ("completed_at", T::Timestamp, D::None),
+            ("due_at", T::Timestamp, D::None),
+        ],
     ),
     (
         "evidence",
         &[
-            "raw_data",
-            "related_evidence",
-            "contradicting_evidence",
-            "tags",
-            "metadata",
+            ("evidence_id", T::Uuid, D::UuidV4),
+            ("task_id", T::Uuid, D::None),
+            ("project_id", T::Uuid, D::None),
+            ("source_type", T::Text, D::None),
+            ("source_name", T::Varchar(255), D::None),
+            ("source_url", T::Text, D::None),
+            ("title", T::Varchar(500), D::None),
+            ("content", T::Text, D::None),
+            ("raw_data", T::Jsonb, D::Json("{}")),
+            // The middle of the seed's 0.0-1.0 until the evidence is assessed.
+            ("credibility_score", T::Float, D::Real(0.5)),
+            ("is_verified", T::Bool, D::Bool(false)),
+            ("verified_at", T::Timestamp, D::None),
+            ("related_evidence", T::Jsonb, D::Json("[]")),
+            ("contradicting_evidence", T::Jsonb, D::Json("[]")),
+            ("tags", T::Jsonb, D::Json("[]")),
+            ("metadata", T::Jsonb, D::Json("{}")),
+            ("created_at", T::Timestamp, D::Now),
+            ("updated_at", T::Timestamp, D::Now),
+            ("expires_at", T::Timestamp, D::None),
         ],
     ),
-    ("agent_executions", &["result"]),
-    ("audit_logs", &["old_values", "new_values", "metadata"]),
-    ("task_comments", &["ai_metadata"]),
-    ("task_attachments", &["metadata"]),
-    ("activity_feed", &["metadata"]),
+    (
+        "agent_executions",
+        &[
+            ("execution_id", T::Uuid, D::UuidV4),
+            ("agent_id", T::Uuid, D::None),
+            ("task_id", T::Uuid, D::None),
+            ("project_id", T::Uuid, D::None),
+            ("evidence_id", T::Uuid, D::None),
+            ("status", T::Text, D::Text("pending")),
+            ("input_tokens", T::Integer, D::Int(0)),
+            ("output_tokens", T::Integer, D::Int(0)),
+            ("cost_usd", T::Float, D::Real(0.0)),
+            ("execution_time_ms", T::Integer, D::None),
+            ("result", T::Jsonb, D::None),
+            ("error_message", T::Text, D::None),
+            ("started_at", T::Timestamp, D::None),
+            ("completed_at", T::Timestamp, D::None),
+            ("created_at", T::Timestamp, D::Now),
+        ],
+    ),
+    (
+        "audit_logs",
+        &[
+            ("log_id", T::Uuid, D::UuidV4),
+            ("user_id", T::Uuid, D::None),
+            ("agent_id", T::Uuid, D::None),
+            ("event_type", T::Varchar(100), D::None),
+            ("resource_type", T::Varchar(100), D::None),
+            ("resource_id", T::Varchar(255), D::None),
+            ("old_values", T::Jsonb, D::None),
+            ("new_values", T::Jsonb, D::None),
+            ("ip_address", T::Varchar(45), D::None),
+            ("user_agent", T::Text, D::None),
+            ("metadata", T::Jsonb, D::Json("{}")),
+            ("is_immutable", T::Bool, D::Bool(true)),
+            ("created_at", T::Timestamp, D::Now),
+        ],
+    ),
+    (
+        "task_comments",
+        &[
+            ("comment_id", T::Uuid, D::UuidV4),
+            ("task_id", T::Uuid, D::None),
+            ("author_id", T::Uuid, D::None),
+            ("agent_id", T::Uuid, D::None),
+            ("content", T::Text, D::None),
+            ("github_comment_id", T::BigInt, D::None),
+            ("is_ai_generated", T::Bool, D::Bool(false)),
+            ("ai_metadata", T::Jsonb, D::Json("{}")),
+            ("created_at", T::Timestamp, D::Now),
+            ("updated_at", T::Timestamp, D::Now),
+        ],
+    ),
+    (
+        "task_attachments",
+        &[
+            ("attachment_id", T::Uuid, D::UuidV4),
+            ("task_id", T::Uuid, D::None),
+            ("file_name", T::Varchar(500), D::None),
+            ("content_type", T::Varchar(255), D::None),
+            ("file_size_bytes", T::BigInt, D::None),
+            ("storage_path", T::Text, D::None),
+            ("is_evidence", T::Bool, D::Bool(false)),
+            ("evidence_id", T::Uuid, D::None),
+            ("metadata", T::Jsonb, D::Json("{}")),
+            ("created_at", T::Timestamp, D::Now),
+        ],
+    ),
+    (
+        "activity_feed",
+        &[
+            ("activity_id", T::Uuid, D::UuidV4),
+            ("project_id", T::Uuid, D::None),
+            ("task_id", T::Uuid, D::None),
+            ("user_id", T::Uuid, D::None),
+            ("agent_id", T::Uuid, D::None),
+            ("activity_type", T::Varchar(100), D::None),
+            ("title", T::Varchar(500), D::None),
+            ("description", T::Text, D::None),
+            ("metadata", T::Jsonb, D::Json("{}")),
+            ("is_public", T::Bool, D::Bool(false)),
+            ("created_at", T::Timestamp, D::Now),
+        ],
+    ),
 ];
 
 async fn matches_seed(db: &TestDb) {
@@ -415,50 +603,8 @@ async fn matches_seed(db: &TestDb) {
     );
 }
 
-async fn column_types_follow_seed(db: &TestDb) {
-    let schema = tests::introspect::describe(&db.conn).await;
-    let (uuid_type, jsonb_type) = match db.backend {
-        Backend::Postgres => ("uuid", "jsonb"),
-        Backend::Sqlite => ("uuid", "json"),
-    };
-    let mut problems = Vec::new();
-    for spec in spec() {
-        let table = &schema.tables[spec.name];
-        // Every key and every foreign key is a UUID.
-        let mut uuid_columns: Vec<&str> = spec.pk.clone();
-        uuid_columns.extend(spec.fks.iter().map(|f| f.column));
-        if spec.name == "audit_logs" {
-            uuid_columns.extend(["user_id", "agent_id"]);
-        }
-        for column in uuid_columns {
-            let found = &table.column(column).expect("column").data_type;
-            if found != uuid_type {
-                problems.push(format!("{}.{column} is {found}", spec.name));
-            }
-        }
-        let pk = table.column(spec.pk[0]).expect("pk");
-        let default = pk.default.clone().unwrap_or_default();
-        if db.backend == Backend::Postgres && !default.contains("gen_random_uuid()") {
-            problems.push(format!("{} key defaults to {default:?}", spec.name));
-        }
-    }
-    for (table, columns) in JSONB_COLUMNS {
-        for column in *columns {
-            let found = &schema.tables[*table]
-                .column(column)
-                .expect("json column")
-                .data_type;
-            if found != jsonb_type {
-                problems.push(format!("{table}.{column} is {found}"));
-            }
-        }
-    }
-    assert!(
-        problems.is_empty(),
-        "{:?}: {}",
-        db.backend,
-        problems.join("\n")
-    );
+async fn column_types_match_design(db: &TestDb) {
+    tests::column_types::assert_match(db, "seed 004 and its design", TYPES, &[]).await;
 }
 
 /// PostgreSQL answers JSONB containment from the seed's GIN index.
@@ -500,5 +646,5 @@ async fn gin_indexes_serve_jsonb_containment(db: &TestDb) {
     assert_eq!(found.len(), 1);
 }
 
-db_tests!(matches_seed, column_types_follow_seed);
+db_tests!(matches_seed, column_types_match_design);
 pg_tests!(gin_indexes_serve_jsonb_containment);
