@@ -1,0 +1,21 @@
+//! Repositories of the chat system (seed 001, DocRag): conversations and their feedback,
+//! document chunks deduplicated by content hash and linked to vector-store ids, per-IP rate
+//! limits in the database, and the maintenance jobs that keep the tables small.
+//!
+//! Everything the repositories take or return is named here: the repositories, their inputs and
+//! reports, the rows they return (aliases of the `entity` models: [`Conversation`],
+//! [`Chunk`], [`RateLimitRow`]) and the value sets of the schema ([`Feedback`], [`DocType`]).
+
+pub mod conversations;
+
+pub use entity::chat::sea_orm_active_enums::{DocType, Feedback};
+
+/// A row of `conversation`: what [`ConversationRepository`] returns.
+pub type Conversation = entity::chat::conversation::Model;
+
+#[cfg(any(test, feature = "mock"))]
+pub use conversations::MockConversationRepository;
+pub use conversations::{
+    ConversationRepository, ConversationStore, DEFAULT_HISTORY_PAGE, NewConversation, SessionCount,
+    parse_sources, sources_json, sources_of,
+};

@@ -1,0 +1,10 @@
+//! The chat repositories (seed 001): every method on SQLite and PostgreSQL.
+
+mod conversations;
+
+use repository::HttpUrl;
+
+/// A valid URL for a test input.
+pub fn url(text: &str) -> HttpUrl {
+    text.parse().expect("a valid URL")
+}
