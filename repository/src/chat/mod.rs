@@ -7,6 +7,7 @@
 //! [`Chunk`], [`RateLimitRow`]) and the value sets of the schema ([`Feedback`], [`DocType`]).
 
 pub mod conversations;
+pub mod hash;
 
 pub use entity::chat::sea_orm_active_enums::{DocType, Feedback};
 
@@ -19,3 +20,4 @@ pub use conversations::{
     ConversationRepository, ConversationStore, DEFAULT_HISTORY_PAGE, NewConversation, SessionCount,
     parse_sources, sources_json, sources_of,
 };
+pub use hash::{content_hash, content_hash_input};
