@@ -6,14 +6,23 @@
 //! reports, the rows they return (aliases of the `entity` models: [`Conversation`],
 //! [`Chunk`], [`RateLimitRow`]) and the value sets of the schema ([`Feedback`], [`DocType`]).
 
+pub mod chunks;
 pub mod conversations;
 pub mod hash;
 
 pub use entity::chat::sea_orm_active_enums::{DocType, Feedback};
 
+/// A row of `document_chunk`: what [`ChunkRepository`] returns.
+pub type Chunk = entity::chat::document_chunk::Model;
 /// A row of `conversation`: what [`ConversationRepository`] returns.
 pub type Conversation = entity::chat::conversation::Model;
 
+#[cfg(any(test, feature = "mock"))]
+pub use chunks::MockChunkRepository;
+pub use chunks::{
+    ChunkBatch, ChunkRepository, ChunkStore, EmbeddedChunk, NewChunk, StoredChunk,
+    delete_source_with_vectors, store_with_embeddings,
+};
 #[cfg(any(test, feature = "mock"))]
 pub use conversations::MockConversationRepository;
 pub use conversations::{

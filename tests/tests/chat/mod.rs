@@ -1,5 +1,6 @@
 //! The chat repositories (seed 001): every method on SQLite and PostgreSQL.
 
+mod chunks;
 mod content_hash;
 mod conversations;
 
