@@ -9,11 +9,14 @@
 pub mod chunks;
 pub mod conversations;
 pub mod hash;
+pub mod rate_limits;
 
 pub use entity::chat::sea_orm_active_enums::{DocType, Feedback};
 
 /// A row of `document_chunk`: what [`ChunkRepository`] returns.
 pub type Chunk = entity::chat::document_chunk::Model;
+/// A row of `rate_limit`: what [`RateLimitRepository::get`] returns.
+pub type RateLimitRow = entity::chat::rate_limit::Model;
 /// A row of `conversation`: what [`ConversationRepository`] returns.
 pub type Conversation = entity::chat::conversation::Model;
 
@@ -30,3 +33,8 @@ pub use conversations::{
     parse_sources, sources_json, sources_of,
 };
 pub use hash::{content_hash, content_hash_input};
+#[cfg(any(test, feature = "mock"))]
+pub use rate_limits::MockRateLimitRepository;
+pub use rate_limits::{
+    DEFAULT_RATE_LIMIT_PER_MINUTE, RateDecision, RateLimitRepository, RateLimitStore,
+};

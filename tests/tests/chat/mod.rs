@@ -3,6 +3,7 @@
 mod chunks;
 mod content_hash;
 mod conversations;
+mod rate_limits;
 
 use repository::HttpUrl;
 
