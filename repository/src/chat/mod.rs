@@ -9,6 +9,7 @@
 pub mod chunks;
 pub mod conversations;
 pub mod hash;
+pub mod maintenance;
 pub mod rate_limits;
 
 pub use entity::chat::sea_orm_active_enums::{DocType, Feedback};
@@ -33,6 +34,7 @@ pub use conversations::{
     parse_sources, sources_json, sources_of,
 };
 pub use hash::{content_hash, content_hash_input};
+pub use maintenance::{OrphanReport, delete_orphaned_chunks};
 #[cfg(any(test, feature = "mock"))]
 pub use rate_limits::MockRateLimitRepository;
 pub use rate_limits::{

@@ -186,8 +186,59 @@ async fn lookups_and_delete_by_source(db: &TestDb) {
     assert_eq!(db.count("document_chunk").await, 1);
 }
 
+/// The orphan job on a real table: the vector store (a mock listing its ids) holds every other
+/// vector; more orphans than one statement binds; a chunk with no vector stays.
+async fn orphaned_chunks_are_deleted(db: &TestDb) {
+    use repository::chat::delete_orphaned_chunks;
+    use repository::vector::{CollectionName, MockVectorStore};
+
+    let repo = store(db);
+    let chunks: Vec<_> = (0..3_000).map(|i| chunk("o", DocType::Python, i)).collect();
+    repo.store_many(chunks).await.expect("store");
+    repo.store(NewChunk::new(
+        url("https://docs.example.org/n"),
+        DocType::Python,
+        0,
+        "no vector",
+    ))
+    .await
+    .expect("unlinked");
+    let mut held: Vec<String> = (0..3_000).step_by(2).map(|i| format!("o-{i}")).collect();
+    held.sort();
+    let mut vectors = MockVectorStore::new();
+    vectors.expect_list_ids().returning(move |_, page| {
+        Ok(held
+            .iter()
+            .skip(usize::try_from(page.offset).expect("offset"))
+            .take(usize::try_from(page.limit).expect("limit"))
+            .map(|id| RecordId::parse(id).expect("id"))
+            .collect())
+    });
+    let collection = CollectionName::parse("docs").expect("name");
+    let report = delete_orphaned_chunks(&repo, &vectors, &collection, false)
+        .await
+        .expect("cleanup");
+    assert_eq!(report.chunk_embedding_ids, 3_000);
+    assert_eq!(report.vector_ids, 1_500);
+    assert_eq!(report.deleted, 1_500);
+    assert_eq!(db.count("document_chunk").await, 1_501);
+    assert_eq!(
+        repo.by_source_url(&url("https://docs.example.org/n"))
+            .await
+            .expect("kept")
+            .len(),
+        1
+    );
+    let left = repo.embedding_ids_after(None, 100_000).await.expect("ids");
+    assert!(
+        left.iter()
+            .all(|id| id[2..].parse::<u32>().expect("n") % 2 == 0)
+    );
+}
+
 db_tests!(
     store_is_idempotent_by_hash,
     store_many_skips_duplicates,
     lookups_and_delete_by_source,
+    orphaned_chunks_are_deleted,
 );
