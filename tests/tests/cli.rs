@@ -237,6 +237,21 @@ async fn cleanup_only_chat_runs_the_chat_jobs() {
     )
     .expect("json");
     assert!(report.get("search_cache").is_none(), "{report}");
+    let status: serde_json::Value = serde_json::from_str(
+        dal(dir.path(), &env, &["status", "--json"])
+            .await
+            .expect("status")
+            .trim(),
+    )
+    .expect("json");
+    assert_eq!(status["chat"][0]["table"], "conversation", "{status}");
+    assert_eq!(status["chat"][0]["rows"], 1, "the one kept: {status}");
+    assert_eq!(
+        status["chat"][0]["planner"],
+        serde_json::Value::Null,
+        "SQLite has no planner statistics"
+    );
+    assert!(status["database"]["pool_max_connections"].is_number());
     assert_eq!(report["chat"]["conversations_deleted"], 2, "{report}");
     assert_eq!(report["chat"]["keep_days"], 10, "{report}");
     assert_eq!(report["chat"]["rate_limits_deleted"], 1, "{report}");

@@ -11,6 +11,7 @@ pub mod conversations;
 pub mod hash;
 pub mod maintenance;
 pub mod rate_limits;
+pub mod stats;
 
 pub use entity::chat::sea_orm_active_enums::{DocType, Feedback};
 
@@ -40,3 +41,4 @@ pub use rate_limits::MockRateLimitRepository;
 pub use rate_limits::{
     DEFAULT_RATE_LIMIT_PER_MINUTE, RateDecision, RateLimitRepository, RateLimitStore,
 };
+pub use stats::{CHAT_TABLES, ColumnStats, PlannerStats, TableStats, chat_table_stats};

@@ -4,6 +4,7 @@ mod chunks;
 mod content_hash;
 mod conversations;
 mod rate_limits;
+mod stats;
 
 use repository::HttpUrl;
 
