@@ -317,3 +317,32 @@ db_tests!(
     old_exchanges_deleted_in_chunks,
     sources_migration_both_ways,
 );
+
+/// The feedback window query's shape can be answered from the seed's partial index (sequential
+/// scans switched off, as a small test table would otherwise be read whole).
+async fn feedback_window_uses_the_partial_index(db: &TestDb) {
+    use repository::sea_orm::{ConnectionTrait, Statement, TransactionTrait};
+    let txn = db.conn.begin().await.expect("begin");
+    txn.execute_unprepared("SET LOCAL enable_seqscan = off")
+        .await
+        .expect("set");
+    let plan: Vec<String> = txn
+        .query_all_raw(Statement::from_string(
+            repository::DbBackend::Postgres,
+            "EXPLAIN SELECT * FROM conversation WHERE feedback IS NOT NULL \
+             AND created_at >= now() - interval '1 day' AND created_at < now() \
+             ORDER BY created_at DESC, id DESC LIMIT 50",
+        ))
+        .await
+        .expect("explain")
+        .into_iter()
+        .map(|r| r.try_get_by_index::<String>(0).expect("plan line"))
+        .collect();
+    assert!(
+        plan.iter()
+            .any(|l| l.contains("idx_conversation_feedback_only")),
+        "{plan:#?}"
+    );
+}
+
+tests::pg_tests!(feedback_window_uses_the_partial_index);
