@@ -10,7 +10,8 @@ use clap::{Parser, Subcommand};
 use crate::config::{Config, ConfigError, redis_url_of};
 use crate::migrate::{self, Action};
 use crate::{App, maintenance, status};
-use repository::knowledge::{MappingStore, SearchCacheStore};
+use repository::chat::{ChunkStore, ConversationStore, RateLimitStore};
+use repository::knowledge::{MappingStore, SearchCacheRepository, SearchCacheStore};
 
 /// Set up, inspect and maintain the data & caching layer.
 #[derive(Debug, Parser)]
@@ -51,8 +52,12 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
-    /// Delete expired search-cache rows (once, or on a schedule until interrupted).
+    /// Delete expired search-cache rows, chat conversations older than `chat.keep_days`,
+    /// expired rate-limit rows and orphaned chunks (once, or on a schedule until interrupted).
     Cleanup {
+        /// Only these systems' jobs (comma-separated).
+        #[arg(long, value_enum, value_delimiter = ',', value_name = "SYSTEM")]
+        only: Vec<maintenance::System>,
         /// Keep running every interval (`30s`, `15m`, `1h`, `1d`) until Ctrl-C.
         #[arg(long, value_name = "INTERVAL", value_parser = crate::maintenance::parse_interval)]
         every: Option<std::time::Duration>,
@@ -183,23 +188,35 @@ pub async fn run(
             app.close().await
         }
         Command::Cleanup {
+            only,
             every,
             chunk_size,
             json,
         } => {
             let app = App::connect(config).await?;
-            let store = SearchCacheStore::new(app.conn.clone());
-            let store = &store;
-            let job = move || maintenance::cleanup(store, chunk_size);
+            let runs = |system| only.is_empty() || only.contains(&system);
+            let search_cache = SearchCacheStore::new(app.conn.clone());
+            let conversations = ConversationStore::new(app.conn.clone());
+            let rate_limits = RateLimitStore::new(app.conn.clone());
+            let chunks = ChunkStore::new(app.conn.clone());
+            let chat = maintenance::ChatJobs {
+                conversations: &conversations,
+                rate_limits: &rate_limits,
+                chunks: &chunks,
+                // No vector store is configured in `dal` yet: the orphan job reports it skipped.
+                vectors: None,
+                keep_days: app.config.chat.keep_days(),
+                force_orphans: false,
+            };
+            let search_cache: Option<&dyn SearchCacheRepository> =
+                runs(maintenance::System::Knowledge).then_some(&search_cache);
+            let chat = runs(maintenance::System::Chat).then_some(&chat);
+            let job = move || maintenance::run_cleanup(search_cache, chat, chunk_size);
             let mut print = |summary: maintenance::CleanupSummary| {
-                let r = summary.search_cache;
                 let line = if json {
                     serde_json::to_string(&summary).unwrap_or_default()
                 } else {
-                    format!(
-                        "search_cache: {} expired rows deleted in {} ms",
-                        r.deleted, r.duration_ms
-                    )
+                    summary.render()
                 };
                 // A closed stdout must not stop the schedule.
                 let _ = writeln!(out, "{line}").and_then(|()| out.flush());

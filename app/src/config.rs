@@ -32,6 +32,8 @@ pub struct Config {
     pub database: DatabaseSection,
     /// Pool, timeouts and in-process capacity for the cache.
     pub cache: CacheSection,
+    /// The chat system's rate limit and retention.
+    pub chat: ChatSection,
 }
 
 /// A configuration value that cannot be used.
@@ -185,6 +187,55 @@ impl CacheSection {
     }
 }
 
+/// `[chat]` of the config file (and the `DAL_CHAT_*` variables): seed 001's settings. Unset
+/// keys keep the seed's defaults.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ChatSection {
+    /// Requests one IP address may make per minute (the seed's `RATE_LIMIT_PER_MINUTE`,
+    /// default 60), at least 1.
+    pub rate_limit_per_minute: Option<u32>,
+    /// Days conversations are kept (the seed's `days_to_keep`, default 30), at least 1.
+    pub keep_days: Option<u32>,
+}
+
+impl ChatSection {
+    /// The default of `keep_days`: the seed's `days_to_keep`.
+    pub const DEFAULT_KEEP_DAYS: u32 = 30;
+
+    /// The keys with their `DAL_CHAT_*` variable.
+    const VARIABLES: [(&'static str, &'static str); 2] = [
+        ("rate_limit_per_minute", "DAL_CHAT_RATE_LIMIT_PER_MINUTE"),
+        ("keep_days", "DAL_CHAT_KEEP_DAYS"),
+    ];
+
+    /// The limit per IP and minute in force.
+    #[must_use]
+    pub fn rate_limit_per_minute(&self) -> u32 {
+        self.rate_limit_per_minute
+            .unwrap_or(repository::chat::DEFAULT_RATE_LIMIT_PER_MINUTE)
+    }
+
+    /// The days conversations are kept.
+    #[must_use]
+    pub fn keep_days(&self) -> u32 {
+        self.keep_days.unwrap_or(Self::DEFAULT_KEEP_DAYS)
+    }
+
+    /// Refuse a 0, naming the key by `name(key)`.
+    fn check(&self, name: impl Fn(&str) -> String) -> Result<(), ConfigError> {
+        for (key, value) in [
+            ("rate_limit_per_minute", self.rate_limit_per_minute),
+            ("keep_days", self.keep_days),
+        ] {
+            if value == Some(0) {
+                return Err(ConfigError::new(name(key), "must be at least 1"));
+            }
+        }
+        Ok(())
+    }
+}
+
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct FileConfig {
@@ -195,6 +246,8 @@ struct FileConfig {
     database: DatabaseSection,
     #[serde(default)]
     cache: CacheSection,
+    #[serde(default)]
+    chat: ChatSection,
 }
 
 /// The Redis URL in `text`, `None` for the in-process cache (`memory` or empty): the cache
@@ -220,6 +273,7 @@ impl fmt::Debug for Config {
             .field("cache_prefix", &self.cache_prefix)
             .field("database", &self.database)
             .field("cache", &self.cache)
+            .field("chat", &self.chat)
             .finish()
     }
 }
@@ -374,12 +428,33 @@ impl Config {
                 .map_or_else(|| key.to_owned(), |(_, name)| (*name).to_owned())
         })?;
 
+        let mut chat = file.chat;
+        chat.check(|key| file_key(&format!("[chat] {key}")))?;
+        for (key, name) in ChatSection::VARIABLES {
+            let Some(n) = u32_of(name)? else { continue };
+            let one = if key == "keep_days" {
+                chat.keep_days = Some(n);
+                ChatSection {
+                    keep_days: Some(n),
+                    ..ChatSection::default()
+                }
+            } else {
+                chat.rate_limit_per_minute = Some(n);
+                ChatSection {
+                    rate_limit_per_minute: Some(n),
+                    ..ChatSection::default()
+                }
+            };
+            one.check(|_| name.to_owned())?;
+        }
+
         Ok(Self {
             database_url,
             redis_url,
             cache_prefix: var("DAL_CACHE_PREFIX").or(file.cache_prefix),
             database,
             cache,
+            chat,
         })
     }
 
@@ -446,6 +521,42 @@ mod tests {
             .iter()
             .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
             .collect()
+    }
+
+    #[test]
+    fn chat_settings_default_to_the_seed_and_the_environment_wins() {
+        let dir = tempfile::tempdir().expect("dir");
+        let config = Config::from_sources(dir.path(), &env(&[]), None).expect("defaults");
+        assert_eq!(config.chat.rate_limit_per_minute(), 60);
+        assert_eq!(config.chat.keep_days(), 30);
+        std::fs::write(
+            dir.path().join("dal.toml"),
+            "[chat]\nrate_limit_per_minute = 10\nkeep_days = 7\n",
+        )
+        .expect("write");
+        let config = Config::from_sources(dir.path(), &env(&[]), None).expect("file");
+        assert_eq!(config.chat.rate_limit_per_minute(), 10);
+        assert_eq!(config.chat.keep_days(), 7);
+        let config = Config::from_sources(
+            dir.path(),
+            &env(&[("DAL_CHAT_RATE_LIMIT_PER_MINUTE", "120")]),
+            None,
+        )
+        .expect("env");
+        assert_eq!(config.chat.rate_limit_per_minute(), 120);
+        assert_eq!(config.chat.keep_days(), 7);
+        for (name, value) in [
+            ("DAL_CHAT_RATE_LIMIT_PER_MINUTE", "0"),
+            ("DAL_CHAT_KEEP_DAYS", "0"),
+            ("DAL_CHAT_KEEP_DAYS", "soon"),
+        ] {
+            let err = Config::from_sources(dir.path(), &env(&[(name, value)]), None)
+                .expect_err("refused");
+            assert!(format!("{err:#}").contains(name), "{err:#}");
+        }
+        std::fs::write(dir.path().join("dal.toml"), "[chat]\nkeep_days = 0\n").expect("write");
+        let err = Config::from_sources(dir.path(), &env(&[]), None).expect_err("file 0");
+        assert!(format!("{err:#}").contains("[chat] keep_days"), "{err:#}");
     }
 
     #[test]

@@ -15,6 +15,9 @@ pub struct Status {
     pub migrations: Vec<MigrationState>,
     /// Every table (migration ledgers included) with its row count.
     pub tables: Vec<TableCount>,
+    /// The chat tables (seed 001's `get_database_stats`): rows and, on PostgreSQL, the
+    /// planner's statistics; empty before the chat tables exist.
+    pub chat: Vec<repository::chat::TableStats>,
     /// The cache side.
     pub cache: CacheStatus,
 }
@@ -134,6 +137,17 @@ pub async fn gather(
         tables.push(TableCount { table, rows });
     }
 
+    let chat = if repository::chat::CHAT_TABLES
+        .iter()
+        .all(|t| tables.iter().any(|c| c.table == *t))
+    {
+        repository::chat::chat_table_stats(conn)
+            .await
+            .context("chat table statistics")?
+    } else {
+        Vec::new()
+    };
+
     let (open, idle) = pool_usage(conn);
     Ok(Status {
         database: DatabaseStatus {
@@ -153,6 +167,7 @@ pub async fn gather(
         },
         migrations,
         tables,
+        chat,
         cache: CacheStatus::of(cache).await,
     })
 }
@@ -211,6 +226,28 @@ impl Status {
         let _ = writeln!(out, "tables    {}", self.tables.len());
         for t in &self.tables {
             let _ = writeln!(out, "  {:<width$}  {:>10}", t.table, t.rows);
+        }
+        for t in &self.chat {
+            let Some(p) = &t.planner else { continue };
+            let when = |t: Option<repository::chrono::DateTime<repository::chrono::Utc>>| {
+                t.map_or_else(
+                    || "never".to_owned(),
+                    |t| t.format("%Y-%m-%d %H:%M:%S").to_string(),
+                )
+            };
+            let _ = writeln!(
+                out,
+                "planner   {}: {} live, {} dead, {} seq scans, {} index scans, analyzed {}, autoanalyzed {}, {} columns with statistics",
+                t.table,
+                p.n_live_tup,
+                p.n_dead_tup,
+                p.seq_scan,
+                p.idx_scan
+                    .map_or_else(|| "no".to_owned(), |n| n.to_string()),
+                when(p.last_analyze),
+                when(p.last_autoanalyze),
+                p.columns.len()
+            );
         }
         out
     }

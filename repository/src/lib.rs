@@ -9,6 +9,7 @@
 //! [`async_trait`](macro@async_trait) (to implement a repository trait).
 
 pub mod bulk;
+pub mod chat;
 pub mod config;
 pub mod error;
 pub mod knowledge;

@@ -184,6 +184,98 @@ async fn seed_is_idempotent_and_cleanup_reports_what_it_removed() {
     assert!(text.contains("0 expired rows deleted"), "{text}");
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn cleanup_only_chat_runs_the_chat_jobs() {
+    use repository::chat::{ConversationRepository, NewConversation, RateLimitRepository};
+    use repository::sea_orm::ConnectionTrait;
+    use repository::sea_orm::sea_query::{Expr, ExprTrait, Query};
+
+    let dir = tempfile::tempdir().expect("dir");
+    let env = HashMap::from([("DAL_CHAT_KEEP_DAYS".to_owned(), "10".to_owned())]);
+    dal(dir.path(), &env, &["init"]).await.expect("init");
+    let url = format!("sqlite://{}", dir.path().join("data/dal.sqlite3").display());
+    let manager = repository::DatabaseManager::connect_with(repository::DbConfig::new(url))
+        .await
+        .expect("connect");
+    let conn = manager.connection().await.expect("conn");
+    let conversations = repository::chat::ConversationStore::new(conn.clone());
+    let session = repository::UuidText::new_v4();
+    for i in 0..3 {
+        let row = conversations
+            .record(NewConversation::new(session, format!("q{i}"), "a"))
+            .await
+            .expect("record");
+        if i < 2 {
+            let old = repository::entity::DbDateTime::from(
+                repository::chrono::Utc::now() - repository::chrono::Duration::days(11),
+            );
+            let stmt = Query::update()
+                .table("conversation")
+                .value("created_at", old)
+                .and_where(Expr::col("id").eq(row.id.as_str()))
+                .take();
+            conn.execute(&stmt).await.expect("age the row");
+        }
+    }
+    let limits = repository::chat::RateLimitStore::new(conn.clone());
+    let long_ago = repository::chrono::Utc::now() - repository::chrono::Duration::hours(1);
+    limits
+        .check_at("192.0.2.1".parse().expect("ip"), 60, long_ago)
+        .await
+        .expect("old window");
+    limits
+        .check("192.0.2.2".parse().expect("ip"), 60)
+        .await
+        .expect("live window");
+    manager.disconnect().await.expect("disconnect");
+
+    let report: serde_json::Value = serde_json::from_str(
+        dal(dir.path(), &env, &["cleanup", "--only", "chat", "--json"])
+            .await
+            .expect("cleanup")
+            .trim(),
+    )
+    .expect("json");
+    assert!(report.get("search_cache").is_none(), "{report}");
+    let status: serde_json::Value = serde_json::from_str(
+        dal(dir.path(), &env, &["status", "--json"])
+            .await
+            .expect("status")
+            .trim(),
+    )
+    .expect("json");
+    assert_eq!(status["chat"][0]["table"], "conversation", "{status}");
+    assert_eq!(status["chat"][0]["rows"], 1, "the one kept: {status}");
+    assert_eq!(
+        status["chat"][0]["planner"],
+        serde_json::Value::Null,
+        "SQLite has no planner statistics"
+    );
+    assert!(status["database"]["pool_max_connections"].is_number());
+    assert_eq!(report["chat"]["conversations_deleted"], 2, "{report}");
+    assert_eq!(report["chat"]["keep_days"], 10, "{report}");
+    assert_eq!(report["chat"]["rate_limits_deleted"], 1, "{report}");
+    assert!(
+        report["chat"]["orphan_chunks"]["skipped"].is_string(),
+        "{report}"
+    );
+    let text = dal(dir.path(), &env, &["cleanup", "--only", "knowledge,chat"])
+        .await
+        .expect("cleanup again");
+    assert!(
+        text.contains("search_cache: 0 expired rows deleted"),
+        "{text}"
+    );
+    assert!(
+        text.contains("conversation: 0 rows older than 10 days deleted"),
+        "{text}"
+    );
+    assert!(
+        text.contains("rate_limit: 0 expired rows deleted"),
+        "{text}"
+    );
+}
+
 #[tokio::test]
 async fn bad_configuration_is_reported_clearly() {
     let dir = tempfile::tempdir().expect("dir");
