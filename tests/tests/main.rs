@@ -2,6 +2,7 @@
 //! Redis with `DAL_TEST_REDIS_URL`.
 
 mod cache;
+mod chroma;
 mod cli;
 mod database_manager;
 mod knowledge;
