@@ -39,9 +39,16 @@ impl Env {
     }
 }
 
+/// The HNSW `ef_search` of the test collections: high enough that Chroma's approximate index
+/// finds the true nearest neighbours of the suite's collections (thousands of random 384-component
+/// vectors; Chroma's default of 100 misses some).
+pub const EF_SEARCH: u32 = 512;
+
 /// The configuration of the test server, database [`DATABASE`].
 pub fn config(url: &str) -> ChromaConfig {
-    ChromaConfig::new(url).with_database(DATABASE)
+    ChromaConfig::new(url)
+        .with_database(DATABASE)
+        .with_ef_search(EF_SEARCH)
 }
 
 /// Connect to `DAL_TEST_CHROMA_URL`, run `test` in its own task, delete the test's collections

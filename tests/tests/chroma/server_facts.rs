@@ -62,6 +62,14 @@ impl Raw {
         body["id"].as_str().expect("id").to_owned()
     }
 
+    /// A collection as Chroma describes it, by name.
+    pub async fn describe(&self, name: &str) -> Value {
+        let path = format!("/databases/{}/collections/{name}", super::DATABASE);
+        let (status, body) = self.send(reqwest::Method::GET, &path, None).await;
+        assert_eq!(status, 200, "{body}");
+        body
+    }
+
     /// Delete a collection by name.
     pub async fn drop_collection(&self, name: &str) {
         let path = format!("/databases/{}/collections/{name}", super::DATABASE);

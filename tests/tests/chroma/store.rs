@@ -74,6 +74,13 @@ async fn collections_lifecycle() {
             Some(&MetadataValue::from("a"))
         );
         assert_eq!(created.metadata.len(), 1, "the store's own keys are hidden");
+        let described = super::server_facts::Raw::new(&env.url)
+            .describe(name.as_str())
+            .await;
+        let hnsw = &described["configuration_json"]["hnsw"];
+        assert_eq!(hnsw["space"], "l2");
+        assert_eq!(hnsw["ef_search"], super::EF_SEARCH);
+        assert_eq!(described["metadata"]["dal:dimension"], 3);
 
         // The dimension is known before any record fixes Chroma's.
         let fresh = env.other_store();
@@ -227,6 +234,60 @@ async fn ties_are_broken_by_id_also_at_the_kth_place() {
                 "k = {k}"
             );
             assert!((found[0].distance - 0.25).abs() < 1e-9, "squared l2");
+        }
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[cfg_attr(not(dal_chroma), ignore = "DAL_TEST_CHROMA_URL not set")]
+async fn asking_for_at_least_every_match_returns_every_match_in_order() {
+    run(|env| async move {
+        // Nearly parallel vectors written concurrently: Chroma's graph often leaves one of these
+        // 400 unreachable, and its own answer to k = 400 then has 399.
+        let name = create(&env, "all", 4, Distance::Cosine).await.name;
+        let mut tasks = Vec::new();
+        for task in 0..8_u64 {
+            let env = Arc::clone(&env);
+            let name = name.clone();
+            tasks.push(tokio::spawn(async move {
+                for batch in 0..5_u64 {
+                    let records = (0..10_u64)
+                        .map(|i| {
+                            let n = (task * 50 + batch * 10 + i) as f32;
+                            VectorRecord::new(
+                                id(&format!("t{task}-{batch}-{i}")),
+                                vec![1.0, n, 0.5, -n],
+                            )
+                            .meta("even", n as i64 % 2 == 0)
+                        })
+                        .collect();
+                    env.store.upsert(&name, records).await.expect("upsert");
+                }
+            }));
+        }
+        for task in tasks {
+            task.await.expect("task");
+        }
+        let query = vec![1.0, 0.0, 0.5, 0.0];
+        for (k, filter, expected) in [
+            (400, None, 400),
+            (1000, None, 400),
+            (300, Some(Filter::Eq("even".into(), true.into())), 200),
+        ] {
+            let found = env
+                .store
+                .query(&name, std::slice::from_ref(&query), k, filter)
+                .await
+                .expect("query")
+                .remove(0);
+            assert_eq!(found.len(), expected, "k = {k}");
+            assert!(
+                found
+                    .windows(2)
+                    .all(|w| (w[0].distance, &w[0].id) <= (w[1].distance, &w[1].id)),
+                "nearest first, ties by id"
+            );
         }
     })
     .await;

@@ -118,6 +118,10 @@ pub(super) struct Upsert {
 pub(super) struct Get<'a> {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub ids: Option<&'a [String]>,
+    #[serde(rename = "where", skip_serializing_if = "Option::is_none")]
+    pub filter: Option<&'a Value>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub limit: Option<u32>,
     pub include: &'a [&'a str],
 }
 
@@ -190,9 +194,13 @@ pub(super) struct ErrorBody {
     pub message: String,
 }
 
-/// The index configuration asking for `distance`.
-pub(super) fn configuration(distance: Distance) -> Value {
-    json!({ "hnsw": { "space": distance.as_str() } })
+/// The index configuration asking for `distance`, and `ef_search` when given.
+pub(super) fn configuration(distance: Distance, ef_search: Option<u32>) -> Value {
+    let mut hnsw = json!({ "space": distance.as_str() });
+    if let Some(ef) = ef_search {
+        hnsw["ef_search"] = Value::from(ef);
+    }
+    json!({ "hnsw": hnsw })
 }
 
 /// A metadata value as JSON.
