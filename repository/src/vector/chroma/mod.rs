@@ -18,16 +18,18 @@
 //!   distances is its insertion order, and which of several equally distant records it returns at
 //!   the `k`-th place is arbitrary, so a query asks for `k + 1` neighbours, and for more while the
 //!   last one returned ties with the `k`-th.
-//! - **Recall**: Chroma's HNSW index is approximate. With Chroma's default `ef_search` (100), a
-//!   few of the true 5 nearest among 3,000 random 384-component vectors are missed;
+//! - **Recall**: Chroma's HNSW index is approximate: it may miss some of the true nearest
+//!   neighbours of high-dimensional data, and its graph can leave a record unreachable.
 //!   [`ChromaConfig::ef_search`] (set on the collections this store creates) trades query speed
-//!   for recall (at 400 the same queries are exact).
+//!   for recall. When Chroma returns fewer neighbours than asked (the query asked for at least
+//!   every matching record, or the graph missed some), the store reads the matching records
+//!   themselves (up to 2,000) and ranks them here, so such an answer is exact.
 //! - **`get`** answers in the order of the ids asked for (Chroma answers in its insertion order).
 //!   **`delete`** counts the ids that existed (Chroma counts the ids it was sent).
 //! - **`list_ids`** reads every id of the collection (ids only, one request), sorts them and
 //!   returns the page: Chroma's `get` pages by offset in insertion order, which is not id order.
-//!   So each page costs a read of all ids: about 15 bytes per id of transfer (1.5 MB at 100,000
-//!   ids), so paging through a collection of `n` ids in pages of `p` reads `n²/p` ids.
+//!   So each page costs a read of all ids (a few bytes of JSON per id), and paging through a
+//!   collection of `n` ids in pages of `p` reads `n²/p` ids.
 //! - **Filters** are [`Filter`]s, written as Chroma's `where` so that Chroma evaluates them as
 //!   [`Filter::matches`] does (see [`wire::where_clause`]).
 //!
