@@ -1,15 +1,16 @@
 """The BENCHMARK.md workload on the stack the seeds were written for.
 
-SQLAlchemy 2 async ORM (aiosqlite / asyncpg) + redis-py asyncio, run the way that stack is
-normally used: one AsyncSession per operation from an async_sessionmaker, ORM models of the
-seed's tables, ORM bulk inserts, and a redis-py connection pool. Same data, same ops, same
-counts, same concurrency and the same JSON lines as `dal bench --json`, so the two can be run
-side by side and compared op by op.
+SQLAlchemy 2 async ORM (aiosqlite / asyncpg) + redis-py asyncio + chromadb's async HTTP client,
+run the way that stack is normally used: one AsyncSession per operation from an
+async_sessionmaker, ORM models of the seed's tables, ORM bulk inserts, a redis-py connection
+pool, and chromadb's AsyncHttpClient against a Chroma server. Same data, same ops, same counts,
+same concurrency and the same JSON lines as `dal bench --json`, so the two can be run side by
+side and compared op by op.
 
 It is a yardstick for `dal bench`, not part of the Rust build or its tests.
 
     python3 bench/reference/bench.py [--database-url URL] [--cache-url URL|none]
-                                     [--rows N] [--scale F] [--ops a,b]
+                                     [--chroma-url URL|none] [--rows N] [--scale F] [--ops a,b]
 
 --database-url: default a fresh SQLite file in a temporary directory
 (`sqlite+aiosqlite:///…`); `postgresql+asyncpg://…` drops and re-creates the four tables.
@@ -57,10 +58,50 @@ TECHS = [
     "python", "rust", "react", "fastapi", "django", "postgres",
     "redis", "docker", "kubernetes", "go", "typescript", "sqlite",
 ]
-OPS = [
-    "insert_bulk", "get_by_pk", "query_indexed", "update_by_pk", "txn_feedback",
-    "cleanup_expired", "cache_set", "cache_get", "rate_limit",
+DATABASE_OPS = [
+    "insert_bulk", "get_by_pk", "query_indexed", "update_by_pk", "txn_feedback", "cleanup_expired",
 ]
+CACHE_OPS = ["cache_set", "cache_get", "rate_limit"]
+VECTOR_OPS = ["vector_upsert", "vector_query"]
+OPS = DATABASE_OPS + CACHE_OPS + VECTOR_OPS
+
+# The vector workload (bench/README.md, "Vector data"): 384 components (all-MiniLM-L6-v2's),
+# batches of 500, k = 10, 1,024 query embeddings cycled through, 8 concurrent queries.
+VECTOR_DIMENSION = 384
+VECTOR_BATCH = 500
+VECTOR_K = 10
+VECTOR_QUERIES = 1024
+VECTOR_COLLECTION = "dal_refbench_vectors"
+# Query embeddings come from their own stretch of the generator's input.
+QUERY_BASE = 1 << 40
+
+
+def splitmix64(x):
+    """SplitMix64's output function on a numpy uint64 array (wrapping arithmetic)."""
+    import numpy as np
+
+    z = x + np.uint64(0x9E3779B97F4A7C15)
+    z = (z ^ (z >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
+    z = (z ^ (z >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
+    return z ^ (z >> np.uint64(31))
+
+
+def embeddings(first: int, count: int, base: int = 0):
+    """Embeddings first..first+count: component j of embedding i is
+    (splitmix64(base + i * 384 + j) >> 40) / 2**24 * 2 - 1, uniform in [-1, 1) and exact in f32."""
+    import numpy as np
+
+    i = np.arange(first, first + count, dtype=np.uint64)[:, None]
+    j = np.arange(VECTOR_DIMENSION, dtype=np.uint64)[None, :]
+    x = np.uint64(base) + i * np.uint64(VECTOR_DIMENSION) + j
+    top = (splitmix64(x) >> np.uint64(40)).astype(np.float32)
+    return top / np.float32(1 << 24) * np.float32(2.0) - np.float32(1.0)
+
+
+def vector_record(i: int) -> tuple[str, str, dict]:
+    """Record i's id, document and metadata (its embedding is embeddings(i, 1)[0])."""
+    tech = TECHS[i % 12]
+    return f"v{i:08}", f"Chunk {i} of the {tech} documentation.", {"technology": tech, "chunk": i % 30}
 
 
 def utcnow() -> datetime:
@@ -267,6 +308,7 @@ async def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--database-url")
     ap.add_argument("--cache-url", default="redis://127.0.0.1:6379/0")
+    ap.add_argument("--chroma-url", default="http://127.0.0.1:8000")
     ap.add_argument("--rows", type=int, default=100_000)
     ap.add_argument("--scale", type=float, default=1.0)
     ap.add_argument("--ops")
@@ -274,6 +316,19 @@ async def main() -> None:
     wants = (lambda op: True) if not args.ops else (lambda op: op in args.ops.split(","))
     count = lambda base: max(1, round(base * args.scale))  # noqa: E731
 
+    if any(wants(op) for op in DATABASE_OPS):
+        await database_ops(args, wants, count)
+    if args.cache_url != "none" and any(wants(op) for op in CACHE_OPS):
+        await cache_ops(args, wants, count)
+    if args.chroma_url != "none" and any(wants(op) for op in VECTOR_OPS):
+        await vector_ops(args, wants, count)
+
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(json.dumps({"op": "peak_rss", "peak_rss_mb": round(peak, 1)}), flush=True)
+
+
+async def database_ops(args, wants, count) -> None:
+    """insert_bulk (it makes the rows), then every database op asked for."""
     scratch = tempfile.TemporaryDirectory()
     url = args.database_url or f"sqlite+aiosqlite:///{os.path.join(scratch.name, 'bench.sqlite3')}"
     sqlite = url.startswith("sqlite")
@@ -373,47 +428,106 @@ async def main() -> None:
 
     await engine.dispose()
 
-    if args.cache_url != "none":
-        r = aioredis.from_url(args.cache_url, max_connections=50)
-        prefix = f"dal:refbench:{os.getpid()}:"
-        written = count(20_000)
-        qhash = lambda i: sha256_hex(f"query {i}")  # noqa: E731
 
-        if wants("cache_set") or wants("cache_get"):
-            async def cache_set(i: int) -> None:
-                payload = gzip.compress(json.dumps(dataclasses.asdict(search_results(i))).encode())
-                await r.set(f"{prefix}search:results:{qhash(i)}", payload, ex=3600)
-            n = count(20_000)
-            emit("cache_set", n, *await concurrent(n, 50, cache_set))
+async def cache_ops(args, wants, count) -> None:
+    """Every cache op asked for (cache_get reads what cache_set wrote)."""
+    rng = random.Random(0x5EED)
+    keys = [rng.randrange(args.rows) for _ in range(65_536)]
+    r = aioredis.from_url(args.cache_url, max_connections=50)
+    prefix = f"dal:refbench:{os.getpid()}:"
+    written = count(20_000)
+    qhash = lambda i: sha256_hex(f"query {i}")  # noqa: E731
 
-        if wants("cache_get"):
-            async def cache_get(i: int) -> None:
-                raw = await r.get(f"{prefix}search:results:{qhash(keys[i % len(keys)] % written)}")
-                if raw is None:
-                    raise RuntimeError("cache_get missed")
-                SearchResults.from_dict(json.loads(gzip.decompress(raw)))
-            n = count(20_000)
-            emit("cache_get", n, *await concurrent(n, 50, cache_get))
+    if wants("cache_set") or wants("cache_get"):
+        async def cache_set(i: int) -> None:
+            payload = gzip.compress(json.dumps(dataclasses.asdict(search_results(i))).encode())
+            await r.set(f"{prefix}search:results:{qhash(i)}", payload, ex=3600)
+        n = count(20_000)
+        emit("cache_set", n, *await concurrent(n, 50, cache_set))
 
-        if wants("rate_limit"):
-            script = r.register_script(
-                "local n = redis.call('INCRBY', KEYS[1], 1) "
-                "if n == 1 then redis.call('PEXPIRE', KEYS[1], ARGV[1]) end return n"
+    if wants("cache_get"):
+        async def cache_get(i: int) -> None:
+            raw = await r.get(f"{prefix}search:results:{qhash(keys[i % len(keys)] % written)}")
+            if raw is None:
+                raise RuntimeError("cache_get missed")
+            SearchResults.from_dict(json.loads(gzip.decompress(raw)))
+        n = count(20_000)
+        emit("cache_get", n, *await concurrent(n, 50, cache_get))
+
+    if wants("rate_limit"):
+        script = r.register_script(
+            "local n = redis.call('INCRBY', KEYS[1], 1) "
+            "if n == 1 then redis.call('PEXPIRE', KEYS[1], ARGV[1]) end return n"
+        )
+
+        async def rate_limit(i: int) -> None:
+            ip = f"10.0.{(i % 1000) // 250}.{(i % 1000) % 250}"
+            n_ = await script(keys=[f"{prefix}rate_limit:api:{ip}"], args=[60_000])
+            _allowed = n_ <= 1_000_000
+        n = count(20_000)
+        emit("rate_limit", n, *await concurrent(n, 50, rate_limit))
+
+    async for key in r.scan_iter(match=f"{prefix}*", count=1000):
+        await r.unlink(key)
+    await r.aclose()
+
+
+async def vector_ops(args, wants, count) -> None:
+    """vector_upsert, then (when asked for) vector_load, vector_query and vector_query_filtered,
+    through chromadb's AsyncHttpClient on a fresh cosine collection, dropped at the end."""
+    from urllib.parse import urlparse
+
+    import chromadb
+
+    target = urlparse(args.chroma_url)
+    client = await chromadb.AsyncHttpClient(
+        host=target.hostname or "127.0.0.1",
+        port=target.port or (443 if target.scheme == "https" else 8000),
+        ssl=target.scheme == "https",
+    )
+    try:
+        await client.delete_collection(VECTOR_COLLECTION)
+    except Exception:  # noqa: BLE001 - none left from an earlier run
+        pass
+    collection = await client.create_collection(
+        VECTOR_COLLECTION, configuration={"hnsw": {"space": "cosine"}}, embedding_function=None
+    )
+    try:
+        rows = count(100_000)
+        # Only the upsert calls are timed, not making their records.
+        elapsed = 0.0
+        for start in range(0, rows, VECTOR_BATCH):
+            end = min(start + VECTOR_BATCH, rows)
+            ids, documents, metadatas = zip(*(vector_record(i) for i in range(start, end)))
+            batch = embeddings(start, end - start)
+            started = time.perf_counter()
+            await collection.upsert(
+                ids=list(ids), embeddings=batch, documents=list(documents), metadatas=list(metadatas)
             )
+            elapsed += time.perf_counter() - started
+        if await collection.count() != rows:
+            raise RuntimeError("vector_upsert: the collection does not hold every record")
+        emit("vector_upsert", rows, elapsed)
 
-            async def rate_limit(i: int) -> None:
-                ip = f"10.0.{(i % 1000) // 250}.{(i % 1000) % 250}"
-                n_ = await script(keys=[f"{prefix}rate_limit:api:{ip}"], args=[60_000])
-                _allowed = n_ <= 1_000_000
-            n = count(20_000)
-            emit("rate_limit", n, *await concurrent(n, 50, rate_limit))
-
-        async for key in r.scan_iter(match=f"{prefix}*", count=1000):
-            await r.unlink(key)
-        await r.aclose()
-
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print(json.dumps({"op": "peak_rss", "peak_rss_mb": round(peak, 1)}), flush=True)
+        if wants("vector_query"):
+            queries = embeddings(0, VECTOR_QUERIES, QUERY_BASE)
+            started = time.perf_counter()
+            await collection.query(query_embeddings=queries[:1], n_results=VECTOR_K)
+            emit("vector_load", rows, time.perf_counter() - started)
+            for op, where in [("vector_query", None), ("vector_query_filtered", {"technology": "rust"})]:
+                async def query(i: int, where=where) -> None:
+                    found = await collection.query(
+                        query_embeddings=queries[i % VECTOR_QUERIES : i % VECTOR_QUERIES + 1],
+                        n_results=VECTOR_K,
+                        where=where,
+                        include=["metadatas", "documents", "distances"],
+                    )
+                    if not found["ids"] or not found["ids"][0]:
+                        raise RuntimeError("a query found nothing")
+                n = count(2_000)
+                emit(op, n, *await concurrent(n, 8, query))
+    finally:
+        await client.delete_collection(VECTOR_COLLECTION)
 
 
 if __name__ == "__main__":

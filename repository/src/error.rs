@@ -38,6 +38,10 @@ pub enum Error {
     /// reach the `DbErr`.
     #[error("database error: {0}")]
     Db(DbErr),
+    /// The vector store's server could not be reached in time, or failed. The text names the
+    /// server (its URL redacted) and the cause, never a secret.
+    #[error("vector store error: {0}")]
+    Vector(String),
 }
 
 /// Shorthand for results of this crate.

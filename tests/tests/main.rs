@@ -3,6 +3,7 @@
 
 mod cache;
 mod chat;
+mod chroma;
 mod cli;
 mod database_manager;
 mod knowledge;

@@ -11,11 +11,13 @@
 //! `1 - cos(a, b)`, [`Distance::InnerProduct`] is `1 - a·b`. Results come nearest first, ties
 //! broken by id.
 
+mod chroma;
 mod filter;
 mod types;
 
 use async_trait::async_trait;
 
+pub use chroma::{ChromaConfig, ChromaTimeouts, ChromaVectorStore};
 pub use filter::{Filter, FilterValue};
 pub use types::{
     Collection, CollectionName, Distance, Embedding, Metadata, MetadataValue, NewCollection,

@@ -1,0 +1,1246 @@
+//! [`ChromaVectorStore`]: the [`VectorStore`] of a Chroma server (HTTP API v2), through `reqwest`
+//! and this module's own serde types of Chroma's JSON.
+//!
+//! # How Chroma's behaviour is made the trait's
+//!
+//! - **Distance** is the collection's index configuration (`{"hnsw": {"space": …}}`), which
+//!   Chroma 1.x honours and reports; Chroma's numbers are the trait's (`l2` squared, `1 - cos`,
+//!   `1 - a·b`), sent as `f32` and returned as `f64`.
+//! - **Dimension**: Chroma fixes it at the first record added, so it is also kept in the
+//!   collection's metadata (`dal:dimension`, hidden from callers) and every embedding is checked
+//!   here, before anything is sent.
+//! - **Upsert overwrites**: Chroma's own upsert merges metadata into an existing record and keeps
+//!   its document when none is sent. So each batch first reads which of its ids exist: keys the
+//!   new metadata lacks are sent as `null` (which removes them), and records whose document would
+//!   be dropped are deleted first. A batch larger than the server's `max_batch_size` is sent in
+//!   several requests: each is all or nothing, the whole is not.
+//! - **Order**: query results are re-sorted by distance, then id. Chroma's own order among equal
+//!   distances is its insertion order, and which of several equally distant records it returns at
+//!   the `k`-th place is arbitrary, so a query asks for `k + 1` neighbours, and for more while the
+//!   last one returned ties with the `k`-th.
+//! - **Recall**: Chroma's HNSW index is approximate: it may miss some of the true nearest
+//!   neighbours of high-dimensional data, and its graph can leave a record unreachable.
+//!   [`ChromaConfig::ef_search`] (set on the collections this store creates) trades query speed
+//!   for recall. When Chroma returns fewer neighbours than asked (the query asked for at least
+//!   every matching record, or the graph missed some), the store reads the matching records
+//!   themselves (up to 2,000) and ranks them here, so such an answer is exact.
+//! - **`get`** answers in the order of the ids asked for (Chroma answers in its insertion order).
+//!   **`delete`** counts the ids that existed (Chroma counts the ids it was sent).
+//! - **`list_ids`** reads every id of the collection (ids only, one request), sorts them and
+//!   returns the page: Chroma's `get` pages by offset in insertion order, which is not id order.
+//!   So each page costs a read of all ids (a few bytes of JSON per id), and paging through a
+//!   collection of `n` ids in pages of `p` reads `n²/p` ids.
+//! - **Filters** are [`Filter`]s, written as Chroma's `where` so that Chroma evaluates them as
+//!   [`Filter::matches`] does (see [`wire::where_clause`]).
+//!
+//! # Outages
+//!
+//! Every request is bounded: connecting by [`ChromaTimeouts::connect`], each call by
+//! [`ChromaTimeouts::request`] ([`ChromaTimeouts::health`] for [`VectorStore::health`]). A server
+//! that is down, or accepts connections and never answers, makes calls fail with
+//! [`Error::Vector`] within those bounds; [`VectorStore::health`] reports it as unreachable with
+//! the cause. [`ChromaVectorStore::new`] does no I/O, so a process starts while Chroma is down; the
+//! database is created (if missing) by the first call that reaches the server.
+
+mod client;
+mod wire;
+
+use std::collections::{HashMap, HashSet};
+use std::fmt;
+use std::future::Future;
+use std::sync::RwLock;
+use std::time::{Duration, Instant};
+
+use async_trait::async_trait;
+use base64::Engine as _;
+use futures::{StreamExt as _, TryStreamExt as _};
+use reqwest::Method;
+use serde_json::Value;
+use tokio::sync::OnceCell;
+use tracing::{instrument, warn};
+use url::Url;
+
+use self::client::{Client, Failure};
+use self::wire::{
+    CreateCollection, DIMENSION_KEY, Delete, DeleteResponse, Get, GetResponse, PreFlight, Query,
+    QueryResponse, RESERVED_PREFIXES, Upsert, WireCollection,
+};
+use super::types::validate_embedding;
+use super::{
+    Collection, CollectionName, Distance, Embedding, Filter, NewCollection, QueryMatch, RecordId,
+    StoredRecord, VectorHealth, VectorRecord, VectorStore,
+};
+use crate::{Error, Page, Result, redact_url};
+
+/// How long Chroma calls may take.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ChromaTimeouts {
+    /// Establishing a TCP (and TLS) connection.
+    pub connect: Duration,
+    /// One whole call (sending the request and reading the answer), for every operation but the
+    /// health check.
+    pub request: Duration,
+    /// One call of [`VectorStore::health`] (the whole check takes at most twice this).
+    pub health: Duration,
+}
+
+impl Default for ChromaTimeouts {
+    /// 2 s to connect, 10 s per call, 2 s per health-check call.
+    fn default() -> Self {
+        Self {
+            connect: Duration::from_secs(2),
+            request: Duration::from_secs(10),
+            health: Duration::from_secs(2),
+        }
+    }
+}
+
+/// Where the Chroma store lives and how long it may take.
+#[derive(Clone, PartialEq, Eq)]
+pub struct ChromaConfig {
+    /// The server's base URL (`http://host:8000`, or `https://…`, possibly with a path prefix).
+    pub url: String,
+    /// The Chroma tenant (must exist).
+    pub tenant: String,
+    /// The database within the tenant (created when missing).
+    pub database: String,
+    /// A token sent as `x-chroma-token`, for servers with token authentication.
+    pub token: Option<String>,
+    /// Bounds on every call.
+    pub timeouts: ChromaTimeouts,
+    /// The HNSW `ef_search` of the collections this store creates (`None`: Chroma's default, 100).
+    /// Higher finds the true nearest neighbours more often, at the cost of slower queries.
+    pub ef_search: Option<u32>,
+}
+
+impl ChromaConfig {
+    /// Chroma's default tenant.
+    pub const DEFAULT_TENANT: &'static str = "default_tenant";
+    /// Chroma's default database.
+    pub const DEFAULT_DATABASE: &'static str = "default_database";
+
+    /// The server at `url`, Chroma's default tenant and database, no token, default timeouts.
+    #[must_use]
+    pub fn new(url: impl Into<String>) -> Self {
+        Self {
+            url: url.into(),
+            tenant: Self::DEFAULT_TENANT.to_owned(),
+            database: Self::DEFAULT_DATABASE.to_owned(),
+            token: None,
+            timeouts: ChromaTimeouts::default(),
+            ef_search: None,
+        }
+    }
+
+    /// With this tenant.
+    #[must_use]
+    pub fn with_tenant(mut self, tenant: impl Into<String>) -> Self {
+        self.tenant = tenant.into();
+        self
+    }
+
+    /// With this database.
+    #[must_use]
+    pub fn with_database(mut self, database: impl Into<String>) -> Self {
+        self.database = database.into();
+        self
+    }
+
+    /// With this authentication token.
+    #[must_use]
+    pub fn with_token(mut self, token: impl Into<String>) -> Self {
+        self.token = Some(token.into());
+        self
+    }
+
+    /// With these timeouts.
+    #[must_use]
+    pub const fn with_timeouts(mut self, timeouts: ChromaTimeouts) -> Self {
+        self.timeouts = timeouts;
+        self
+    }
+
+    /// With this HNSW `ef_search` for the collections the store creates.
+    #[must_use]
+    pub const fn with_ef_search(mut self, ef_search: u32) -> Self {
+        self.ef_search = Some(ef_search);
+        self
+    }
+}
+
+impl fmt::Debug for ChromaConfig {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ChromaConfig")
+            .field("url", &redact_url(&self.url))
+            .field("tenant", &self.tenant)
+            .field("database", &self.database)
+            .field("token", &self.token.as_ref().map(|_| "<redacted>"))
+            .field("timeouts", &self.timeouts)
+            .field("ef_search", &self.ef_search)
+            .finish()
+    }
+}
+
+/// What the server told us once: its batch limit and whether it reads base64 embeddings.
+#[derive(Debug, Clone, Copy)]
+struct ServerInfo {
+    max_batch: usize,
+    base64: bool,
+}
+
+/// A collection's Chroma id and what is checked against it.
+#[derive(Debug, Clone, PartialEq)]
+struct Resolved {
+    id: String,
+    /// 0 while unknown (a collection another client made, still empty).
+    dimension: u32,
+    distance: Distance,
+}
+
+/// The [`VectorStore`] of one database of a Chroma server.
+pub struct ChromaVectorStore {
+    client: Client,
+    tenant: String,
+    database: String,
+    timeouts: ChromaTimeouts,
+    ef_search: Option<u32>,
+    /// Set once the database is known to exist.
+    server: OnceCell<ServerInfo>,
+    /// Collection names to Chroma ids (ids never change; a collection deleted and re-created
+    /// elsewhere answers 404 under its old id, which re-resolves the name).
+    collections: RwLock<HashMap<CollectionName, Resolved>>,
+}
+
+impl fmt::Debug for ChromaVectorStore {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ChromaVectorStore")
+            .field("url", &self.client.shown())
+            .field("tenant", &self.tenant)
+            .field("database", &self.database)
+            .finish_non_exhaustive()
+    }
+}
+
+/// What `get` asks Chroma to include for a record.
+const RECORD_FIELDS: &[&str] = &["embeddings", "metadatas", "documents"];
+/// What a query asks Chroma to include for a neighbour.
+const MATCH_FIELDS: &[&str] = &["distances", "metadatas", "documents"];
+/// Chroma's `max_batch_size` when the server does not say.
+const DEFAULT_MAX_BATCH: usize = 1000;
+
+impl ChromaVectorStore {
+    /// A store for `config`, without contacting the server (calls do, each within its timeout).
+    ///
+    /// # Errors
+    /// [`Error::Config`] when the URL is not `http(s)://…`, or the tenant, database or token is
+    /// unusable.
+    pub fn new(config: &ChromaConfig) -> Result<Self> {
+        let shown = redact_url(&config.url);
+        let base = Url::parse(&config.url)
+            .map_err(|e| Error::Config(format!("the Chroma URL {shown} does not parse: {e}")))?;
+        if !matches!(base.scheme(), "http" | "https") || base.cannot_be_a_base() {
+            return Err(Error::Config(format!(
+                "the Chroma URL {shown} must start with http:// or https://"
+            )));
+        }
+        if base.query().is_some() || base.fragment().is_some() {
+            return Err(Error::Config(format!(
+                "the Chroma URL {shown} must not have a query or fragment"
+            )));
+        }
+        for (what, value) in [("tenant", &config.tenant), ("database", &config.database)] {
+            if value.trim().is_empty() {
+                return Err(Error::Config(format!(
+                    "the Chroma {what} must not be empty"
+                )));
+            }
+        }
+        let client = Client::new(
+            base,
+            shown,
+            config.timeouts.connect,
+            config.token.as_deref(),
+        )?;
+        Ok(Self {
+            client,
+            tenant: config.tenant.clone(),
+            database: config.database.clone(),
+            timeouts: config.timeouts,
+            ef_search: config.ef_search,
+            server: OnceCell::new(),
+            collections: RwLock::new(HashMap::new()),
+        })
+    }
+
+    /// A store for `config`, once the server answered and the database exists (created when
+    /// missing).
+    ///
+    /// # Errors
+    /// [`Error::Config`] as for [`Self::new`], or when the tenant does not exist;
+    /// [`Error::Vector`] when the server cannot be reached within the timeouts or fails.
+    pub async fn connect(config: &ChromaConfig) -> Result<Self> {
+        let store = Self::new(config)?;
+        store.server().await?;
+        Ok(store)
+    }
+
+    /// The server's URL, redacted, with the tenant and database.
+    #[must_use]
+    pub fn target(&self) -> String {
+        format!(
+            "{} ({}/{})",
+            self.client.shown().trim_end_matches('/'),
+            self.tenant,
+            self.database
+        )
+    }
+
+    fn database_url(&self, tail: &[&str]) -> Url {
+        let mut segments = vec![
+            "tenants",
+            self.tenant.as_str(),
+            "databases",
+            self.database.as_str(),
+        ];
+        segments.extend_from_slice(tail);
+        self.client.url(&segments)
+    }
+
+    fn collection_url(&self, id: &str, op: &str) -> Url {
+        self.database_url(&["collections", id, op])
+    }
+
+    /// Make sure the database exists, and learn the server's limits (once).
+    async fn server(&self) -> Result<ServerInfo> {
+        self.server
+            .get_or_try_init(|| async {
+                self.ensure_database().await?;
+                let preflight: PreFlight = self
+                    .client
+                    .call(
+                        Method::GET,
+                        self.client.url(&["pre-flight-checks"]),
+                        None::<&()>,
+                        self.timeouts.request,
+                        "pre-flight-checks",
+                    )
+                    .await
+                    .map_err(Error::from)?;
+                Ok(ServerInfo {
+                    max_batch: preflight
+                        .max_batch_size
+                        .and_then(|n| usize::try_from(n).ok())
+                        .filter(|n| *n > 0)
+                        .unwrap_or(DEFAULT_MAX_BATCH),
+                    base64: preflight.supports_base64_encoding.unwrap_or(false),
+                })
+            })
+            .await
+            .copied()
+    }
+
+    async fn ensure_database(&self) -> Result<()> {
+        let timeout = self.timeouts.request;
+        let url = self
+            .client
+            .url(&["tenants", &self.tenant, "databases", &self.database]);
+        match self
+            .client
+            .send(Method::GET, url, None::<&()>, timeout, "get database")
+            .await
+        {
+            Ok(_) => return Ok(()),
+            Err(f) if f.is_not_found() => {}
+            Err(f) => return Err(f.into()),
+        }
+        let url = self.client.url(&["tenants", &self.tenant, "databases"]);
+        let body = serde_json::json!({ "name": self.database });
+        match self
+            .client
+            .send(Method::POST, url, Some(&body), timeout, "create database")
+            .await
+        {
+            // 409: another process created it meanwhile.
+            Ok(_) | Err(Failure::Status(reqwest::StatusCode::CONFLICT, _)) => Ok(()),
+            Err(f) if f.is_not_found() => Err(Error::Config(format!(
+                "the Chroma tenant {} does not exist at {}",
+                self.tenant,
+                self.client.shown()
+            ))),
+            Err(f) => Err(f.into()),
+        }
+    }
+
+    /// Read a collection by name.
+    async fn fetch_collection(&self, name: &CollectionName) -> Result<WireCollection> {
+        self.client
+            .call(
+                Method::GET,
+                self.database_url(&["collections", name.as_str()]),
+                None::<&()>,
+                self.timeouts.request,
+                "get collection",
+            )
+            .await
+            .map_err(|f| f.into_error("collection", name.as_str()))
+    }
+
+    /// The collection's id, dimension and distance: cached, or read (and cached) when `fresh` or
+    /// not cached yet.
+    async fn resolve(&self, name: &CollectionName, fresh: bool) -> Result<Resolved> {
+        if !fresh && let Some(found) = self.cached(name) {
+            return Ok(found);
+        }
+        self.server().await?;
+        let wire = self.fetch_collection(name).await?;
+        self.remember(name, &wire)
+    }
+
+    fn cached(&self, name: &CollectionName) -> Option<Resolved> {
+        self.collections
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .get(name)
+            .cloned()
+    }
+
+    fn remember(&self, name: &CollectionName, wire: &WireCollection) -> Result<Resolved> {
+        let distance = wire.distance().ok_or_else(|| {
+            Error::Vector(format!(
+                "Chroma collection {name} uses a distance this store does not know"
+            ))
+        })?;
+        let resolved = Resolved {
+            id: wire.id.clone(),
+            dimension: wire.dimension(),
+            distance,
+        };
+        self.collections
+            .write()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .insert(name.clone(), resolved.clone());
+        Ok(resolved)
+    }
+
+    fn forget(&self, name: &CollectionName) {
+        self.collections
+            .write()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .remove(name);
+    }
+
+    /// Run `op` on the collection's id; when Chroma says that id no longer exists (the collection
+    /// was deleted, maybe re-created, by another client), or `op` refused its input against what
+    /// was cached, resolve the name afresh and, if it is another collection now, run `op` once
+    /// more.
+    async fn on_collection<T, F, Fut>(&self, name: &CollectionName, op: F) -> Result<T>
+    where
+        F: Fn(Resolved) -> Fut,
+        Fut: Future<Output = Result<T, Failure>>,
+    {
+        let cached = self.cached(name).is_some();
+        let resolved = self.resolve(name, false).await?;
+        let first_id = resolved.id.clone();
+        match op(resolved).await {
+            // A 404, or input refused against a cached dimension: the collection may have been
+            // re-created elsewhere (a new id, maybe another dimension).
+            Err(failure)
+                if failure.is_not_found()
+                    || (cached && matches!(failure, Failure::Other(Error::Validation { .. }))) =>
+            {
+                self.forget(name);
+                let again = self.resolve(name, true).await?;
+                if again.id == first_id {
+                    return Err(failure.into_error("collection", name.as_str()));
+                }
+                op(again)
+                    .await
+                    .map_err(|f| f.into_error("collection", name.as_str()))
+            }
+            other => other.map_err(|f| f.into_error("collection", name.as_str())),
+        }
+    }
+
+    async fn count_by_id(&self, id: &str, timeout: Duration) -> Result<u64, Failure> {
+        self.client
+            .call(
+                Method::GET,
+                self.collection_url(id, "count"),
+                None::<&()>,
+                timeout,
+                "count",
+            )
+            .await
+    }
+
+    fn collection(
+        &self,
+        name: CollectionName,
+        wire: &WireCollection,
+        count: u64,
+    ) -> Result<Collection> {
+        let resolved = self.remember(&name, wire)?;
+        Ok(Collection {
+            name,
+            dimension: resolved.dimension,
+            distance: resolved.distance,
+            metadata: wire.user_metadata(),
+            count,
+        })
+    }
+
+    /// Every collection of the database, as Chroma lists them, within `timeout` per request.
+    async fn list_wire(&self, timeout: Duration) -> Result<Vec<WireCollection>> {
+        const PAGE: usize = 100;
+        let mut all = Vec::new();
+        loop {
+            let mut url = self.database_url(&["collections"]);
+            url.query_pairs_mut()
+                .append_pair("limit", &PAGE.to_string())
+                .append_pair("offset", &all.len().to_string());
+            let page: Vec<WireCollection> = self
+                .client
+                .call(Method::GET, url, None::<&()>, timeout, "list collections")
+                .await?;
+            let done = page.len() < PAGE;
+            all.extend(page);
+            if done {
+                return Ok(all);
+            }
+        }
+    }
+
+    /// Every collection with its record count, by name.
+    async fn collections_with_counts(&self, timeout: Duration) -> Result<Vec<Collection>> {
+        let wires = self.list_wire(timeout).await?;
+        let mut collections: Vec<Collection> = futures::stream::iter(wires)
+            .filter_map(|wire| async move {
+                match CollectionName::parse(&wire.name) {
+                    Ok(name) => Some((name, wire)),
+                    Err(_) => {
+                        warn!("skipping a Chroma collection whose name this store cannot use");
+                        None
+                    }
+                }
+            })
+            .map(|(name, wire)| async move {
+                match self.count_by_id(&wire.id, timeout).await {
+                    Ok(count) => self.collection(name, &wire, count).map(Some),
+                    // Deleted by another client since it was listed.
+                    Err(f) if f.is_not_found() => Ok(None),
+                    Err(f) => Err(f.into_error("collection", name.as_str())),
+                }
+            })
+            .buffer_unordered(8)
+            .try_filter_map(|c| async move { Ok(c) })
+            .try_collect()
+            .await?;
+        collections.sort_by(|a, b| a.name.cmp(&b.name));
+        Ok(collections)
+    }
+
+    /// The ids among `ids` that exist, with what the overwrite needs: metadata keys and whether
+    /// there is a document.
+    async fn existing(
+        &self,
+        id: &str,
+        ids: &[String],
+        include: &[&str],
+    ) -> Result<GetResponse, Failure> {
+        self.client
+            .call(
+                Method::POST,
+                self.collection_url(id, "get"),
+                Some(&Get {
+                    ids: Some(ids),
+                    filter: None,
+                    limit: None,
+                    include,
+                }),
+                self.timeouts.request,
+                "get",
+            )
+            .await
+    }
+
+    /// Write one batch (at most `max_batch` records, distinct ids) so that each record replaces
+    /// whatever had its id.
+    async fn upsert_batch(
+        &self,
+        collection: &str,
+        batch: &[VectorRecord],
+        server: ServerInfo,
+    ) -> Result<(), Failure> {
+        let ids: Vec<String> = batch.iter().map(|r| r.id.as_str().to_owned()).collect();
+        let old = self
+            .existing(collection, &ids, &["metadatas", "documents"])
+            .await?;
+        let mut old_keys: HashMap<&str, Vec<&String>> = HashMap::new();
+        let mut drop_document: Vec<String> = Vec::new();
+        let new_by_id: HashMap<&str, &VectorRecord> =
+            batch.iter().map(|r| (r.id.as_str(), r)).collect();
+        for (i, id) in old.ids.iter().enumerate() {
+            let Some(new) = new_by_id.get(id.as_str()) else {
+                continue;
+            };
+            if let Some(Some(metadata)) = old.metadatas.as_ref().and_then(|m| m.get(i)) {
+                let gone: Vec<&String> = metadata
+                    .keys()
+                    .filter(|k| !new.metadata.contains_key(k.as_str()))
+                    .collect();
+                if !gone.is_empty() {
+                    old_keys.insert(id.as_str(), gone);
+                }
+            }
+            let had_document = old
+                .documents
+                .as_ref()
+                .and_then(|d| d.get(i))
+                .is_some_and(Option::is_some);
+            if had_document && new.document.is_none() {
+                drop_document.push(id.clone());
+            }
+        }
+        if !drop_document.is_empty() {
+            let body = Delete {
+                ids: Some(&drop_document),
+                filter: None,
+            };
+            self.client
+                .send(
+                    Method::POST,
+                    self.collection_url(collection, "delete"),
+                    Some(&body),
+                    self.timeouts.request,
+                    "delete",
+                )
+                .await?;
+        }
+        let metadatas: Vec<wire::WireMetadata> = batch
+            .iter()
+            .map(|r| {
+                let mut map = wire::metadata_to_json(&r.metadata);
+                // A key the record no longer has is removed by sending it as null; not for a
+                // record deleted above (it is written afresh).
+                if !drop_document.iter().any(|d| d == r.id.as_str())
+                    && let Some(gone) = old_keys.get(r.id.as_str())
+                {
+                    for key in gone {
+                        map.insert((*key).clone(), Value::Null);
+                    }
+                }
+                (!map.is_empty()).then_some(map)
+            })
+            .collect();
+        let documents: Vec<Option<String>> = batch.iter().map(|r| r.document.clone()).collect();
+        let body = Upsert {
+            ids,
+            embeddings: batch
+                .iter()
+                .map(|r| embedding_json(&r.embedding, server.base64))
+                .collect(),
+            documents: documents.iter().any(Option::is_some).then_some(documents),
+            metadatas: metadatas.iter().any(Option::is_some).then_some(metadatas),
+        };
+        self.client
+            .send(
+                Method::POST,
+                self.collection_url(collection, "upsert"),
+                Some(&body),
+                self.timeouts.request,
+                "upsert",
+            )
+            .await?;
+        Ok(())
+    }
+
+    /// One query request for `embeddings`, `n` neighbours each, as lists sorted by distance, then
+    /// id.
+    async fn query_once(
+        &self,
+        collection: &str,
+        embeddings: &[Vec<f32>],
+        n: u32,
+        filter: Option<&Value>,
+    ) -> Result<Vec<Vec<QueryMatch>>, Failure> {
+        let body = Query {
+            query_embeddings: embeddings,
+            n_results: n,
+            filter,
+            include: MATCH_FIELDS,
+        };
+        let answer: QueryResponse = self
+            .client
+            .call(
+                Method::POST,
+                self.collection_url(collection, "query"),
+                Some(&body),
+                self.timeouts.request,
+                "query",
+            )
+            .await?;
+        let mut lists = Vec::with_capacity(answer.ids.len());
+        for (q, ids) in answer.ids.into_iter().enumerate() {
+            let mut matches = Vec::with_capacity(ids.len());
+            for (i, id) in ids.into_iter().enumerate() {
+                let distance = cell(answer.distances.as_ref(), q, i);
+                let metadata = cell(answer.metadatas.as_ref(), q, i);
+                matches.push(QueryMatch {
+                    id: record_id(id).map_err(Failure::Other)?,
+                    distance: distance.unwrap_or(f64::INFINITY),
+                    document: cell(answer.documents.as_ref(), q, i),
+                    metadata: metadata
+                        .as_ref()
+                        .map(wire::metadata_from)
+                        .unwrap_or_default(),
+                });
+            }
+            matches.sort_by(|a, b| {
+                a.distance
+                    .total_cmp(&b.distance)
+                    .then_with(|| a.id.cmp(&b.id))
+            });
+            lists.push(matches);
+        }
+        Ok(lists)
+    }
+
+    /// The `k` nearest to each embedding, ties at the `k`-th place broken by id.
+    async fn query_on(
+        &self,
+        collection: &Resolved,
+        embeddings: &[Embedding],
+        k: u32,
+        filter: Option<&Value>,
+        max_batch: usize,
+    ) -> Result<Vec<Vec<QueryMatch>>, Failure> {
+        let id = collection.id.as_str();
+        let asked = k.saturating_add(1);
+        let mut out = Vec::with_capacity(embeddings.len());
+        // Read at most once per call, when Chroma's index answers with fewer than asked.
+        let mut candidates: Option<Option<Vec<StoredRecord>>> = None;
+        for chunk in embeddings.chunks(max_batch) {
+            let lists = self.query_once(id, chunk, asked, filter).await?;
+            for (embedding, mut list) in chunk.iter().zip(lists) {
+                let mut n = asked;
+                // While the last neighbour returned ties with the k-th, more may tie beyond it.
+                while list.len() >= n as usize
+                    && n < u32::MAX
+                    && list[k as usize].distance == list[k as usize - 1].distance
+                {
+                    n = n.saturating_mul(2);
+                    list = self
+                        .query_once(id, std::slice::from_ref(embedding), n, filter)
+                        .await?
+                        .pop()
+                        .unwrap_or_default();
+                }
+                if list.len() < n as usize {
+                    // Chroma found fewer than asked: either that is every matching record, or its
+                    // graph missed some (HNSW can leave a record unreachable). Answer exactly
+                    // from the matching records themselves when they are few enough to read.
+                    if candidates.is_none() {
+                        candidates = Some(self.exact_candidates(id, filter).await?);
+                    }
+                    if let Some(Some(records)) = &candidates
+                        && records.len() > list.len()
+                    {
+                        list = exact(collection.distance, embedding, records);
+                    }
+                }
+                list.truncate(k as usize);
+                out.push(list);
+            }
+        }
+        Ok(out)
+    }
+
+    /// Every record matching `filter`, when there are at most [`EXACT_LIMIT`].
+    async fn exact_candidates(
+        &self,
+        collection: &str,
+        filter: Option<&Value>,
+    ) -> Result<Option<Vec<StoredRecord>>, Failure> {
+        let limit = u32::try_from(EXACT_LIMIT + 1).unwrap_or(u32::MAX);
+        let body = Get {
+            ids: None,
+            filter,
+            limit: Some(limit),
+            include: RECORD_FIELDS,
+        };
+        let answer: GetResponse = self
+            .client
+            .call(
+                Method::POST,
+                self.collection_url(collection, "get"),
+                Some(&body),
+                self.timeouts.request,
+                "get",
+            )
+            .await?;
+        if answer.ids.len() > EXACT_LIMIT {
+            return Ok(None);
+        }
+        stored_records(answer).map(Some).map_err(Failure::Other)
+    }
+}
+
+/// The most records a query reads to answer exactly when Chroma's index finds fewer neighbours
+/// than asked (a few MB of JSON at 384 components).
+const EXACT_LIMIT: usize = 2_000;
+
+/// `records` as neighbours of `query` under `distance`, computed here, nearest first, ties by id.
+fn exact(distance: Distance, query: &[f32], records: &[StoredRecord]) -> Vec<QueryMatch> {
+    let mut matches: Vec<QueryMatch> = records
+        .iter()
+        .map(|r| QueryMatch {
+            id: r.id.clone(),
+            distance: distance.between(query, &r.embedding),
+            document: r.document.clone(),
+            metadata: r.metadata.clone(),
+        })
+        .collect();
+    matches.sort_by(|a, b| {
+        a.distance
+            .total_cmp(&b.distance)
+            .then_with(|| a.id.cmp(&b.id))
+    });
+    matches
+}
+
+/// The records of a `get` answer.
+fn stored_records(answer: GetResponse) -> Result<Vec<StoredRecord>> {
+    let GetResponse {
+        ids,
+        embeddings,
+        documents,
+        metadatas,
+    } = answer;
+    let mut embeddings = embeddings.unwrap_or_default().into_iter();
+    let mut documents = documents.unwrap_or_default().into_iter();
+    let mut metadatas = metadatas.unwrap_or_default().into_iter();
+    ids.into_iter()
+        .map(|id| {
+            Ok(StoredRecord {
+                id: record_id(id)?,
+                embedding: embeddings.next().unwrap_or_default(),
+                document: documents.next().flatten(),
+                metadata: metadatas
+                    .next()
+                    .flatten()
+                    .as_ref()
+                    .map(wire::metadata_from)
+                    .unwrap_or_default(),
+            })
+        })
+        .collect()
+}
+
+/// An embedding as Chroma reads it: base64 of little-endian `f32`s when the server takes it
+/// (a third of the bytes of decimal text, and no float formatting), else a list of numbers.
+fn embedding_json(embedding: &[f32], base64: bool) -> Value {
+    if base64 {
+        let bytes: Vec<u8> = embedding.iter().flat_map(|x| x.to_le_bytes()).collect();
+        Value::String(base64::engine::general_purpose::STANDARD.encode(bytes))
+    } else {
+        Value::Array(
+            embedding
+                .iter()
+                .map(|x| Value::from(f64::from(*x)))
+                .collect(),
+        )
+    }
+}
+
+/// The value for query `q`, neighbour `i`, of one of the answer's optional lists.
+fn cell<T: Clone>(lists: Option<&Vec<Vec<Option<T>>>>, q: usize, i: usize) -> Option<T> {
+    lists?.get(q)?.get(i)?.clone()
+}
+
+fn record_id(id: String) -> Result<RecordId> {
+    RecordId::parse(&id).map_err(|_| {
+        Error::Vector(format!(
+            "Chroma returned a record id this store cannot use ({} bytes)",
+            id.len()
+        ))
+    })
+}
+
+/// `ids` without repeats, in first-seen order.
+fn distinct(ids: &[RecordId]) -> Vec<String> {
+    let mut seen = HashSet::with_capacity(ids.len());
+    ids.iter()
+        .filter(|id| seen.insert(id.as_str()))
+        .map(|id| id.as_str().to_owned())
+        .collect()
+}
+
+#[async_trait]
+impl VectorStore for ChromaVectorStore {
+    #[instrument(skip_all, fields(vector.collection = %new.name, vector.dimension = new.dimension))]
+    async fn create_collection(&self, new: NewCollection) -> Result<Collection> {
+        new.validate()?;
+        if let Some(key) = new
+            .metadata
+            .keys()
+            .find(|k| RESERVED_PREFIXES.iter().any(|p| k.starts_with(p)))
+        {
+            return Err(Error::validation(
+                format!("metadata.{key}"),
+                "keys starting with dal:, hnsw: or chroma: are reserved",
+                key,
+            ));
+        }
+        self.server().await?;
+        let mut metadata = wire::metadata_to_json(&new.metadata);
+        metadata.insert(DIMENSION_KEY.to_owned(), Value::from(new.dimension));
+        let body = CreateCollection {
+            name: new.name.as_str(),
+            configuration: wire::configuration(new.distance, self.ef_search),
+            metadata,
+            get_or_create: true,
+        };
+        let wire: WireCollection = self
+            .client
+            .call(
+                Method::POST,
+                self.database_url(&["collections"]),
+                Some(&body),
+                self.timeouts.request,
+                "create collection",
+            )
+            .await
+            .map_err(|f| f.into_error("collection", new.name.as_str()))?;
+        let resolved = self.remember(&new.name, &wire)?;
+        let dimension_ok = resolved.dimension == new.dimension || resolved.dimension == 0;
+        if resolved.distance != new.distance || !dimension_ok {
+            return Err(Error::Conflict(format!(
+                "collection {} exists with dimension {} and distance {}",
+                new.name, resolved.dimension, resolved.distance
+            )));
+        }
+        let count = self
+            .count_by_id(&resolved.id, self.timeouts.request)
+            .await
+            .map_err(|f| f.into_error("collection", new.name.as_str()))?;
+        let mut collection = self.collection(new.name, &wire, count)?;
+        if collection.dimension == 0 {
+            collection.dimension = new.dimension;
+        }
+        Ok(collection)
+    }
+
+    #[instrument(skip_all, fields(vector.collection = %name))]
+    async fn get_collection(&self, name: &CollectionName) -> Result<Collection> {
+        self.server().await?;
+        let wire = self.fetch_collection(name).await?;
+        let count = self
+            .count_by_id(&wire.id, self.timeouts.request)
+            .await
+            .map_err(|f| f.into_error("collection", name.as_str()))?;
+        self.collection(name.clone(), &wire, count)
+    }
+
+    #[instrument(skip_all)]
+    async fn list_collections(&self) -> Result<Vec<Collection>> {
+        self.server().await?;
+        self.collections_with_counts(self.timeouts.request).await
+    }
+
+    #[instrument(skip_all, fields(vector.collection = %name))]
+    async fn delete_collection(&self, name: &CollectionName) -> Result<()> {
+        self.server().await?;
+        self.forget(name);
+        self.client
+            .send(
+                Method::DELETE,
+                self.database_url(&["collections", name.as_str()]),
+                None::<&()>,
+                self.timeouts.request,
+                "delete collection",
+            )
+            .await
+            .map_err(|f| f.into_error("collection", name.as_str()))?;
+        Ok(())
+    }
+
+    #[instrument(skip_all, fields(vector.collection = %collection, vector.records = records.len()))]
+    async fn upsert(&self, collection: &CollectionName, records: Vec<VectorRecord>) -> Result<u64> {
+        let server = self.server().await?;
+        // The last occurrence of each id wins, as if the records were written one by one.
+        let mut last: HashMap<&str, usize> = HashMap::with_capacity(records.len());
+        for (i, record) in records.iter().enumerate() {
+            last.insert(record.id.as_str(), i);
+        }
+        let written = u64::try_from(last.len()).unwrap_or(u64::MAX);
+        let keep: Vec<bool> = (0..records.len())
+            .map(|i| last.get(records[i].id.as_str()) == Some(&i))
+            .collect();
+        drop(last);
+        let (records, keep) = (&records, &keep);
+        self.on_collection(collection, |resolved: Resolved| async move {
+            let dimension = match resolved.dimension {
+                0 => records
+                    .first()
+                    .and_then(|r| u32::try_from(r.embedding.len()).ok())
+                    .filter(|d| *d > 0)
+                    .unwrap_or(1),
+                d => d,
+            };
+            for (i, record) in records.iter().enumerate() {
+                record.validate(i, dimension).map_err(Failure::Other)?;
+            }
+            if records.is_empty() {
+                // Nothing to write, but the collection must exist.
+                self.count_by_id(&resolved.id, self.timeouts.request)
+                    .await?;
+                return Ok(());
+            }
+            let batch: Vec<VectorRecord> = records
+                .iter()
+                .zip(keep)
+                .filter(|(_, keep)| **keep)
+                .map(|(r, _)| r.clone())
+                .collect();
+            for chunk in batch.chunks(server.max_batch) {
+                self.upsert_batch(&resolved.id, chunk, server).await?;
+            }
+            if resolved.dimension == 0 {
+                // Chroma fixed it with these records.
+                let mut cache = self
+                    .collections
+                    .write()
+                    .unwrap_or_else(std::sync::PoisonError::into_inner);
+                if let Some(entry) = cache.get_mut(collection) {
+                    entry.dimension = dimension;
+                }
+            }
+            Ok(())
+        })
+        .await?;
+        Ok(if records.is_empty() { 0 } else { written })
+    }
+
+    #[instrument(skip_all, fields(vector.collection = %collection, vector.ids = ids.len()))]
+    async fn get(
+        &self,
+        collection: &CollectionName,
+        ids: &[RecordId],
+    ) -> Result<Vec<StoredRecord>> {
+        let server = self.server().await?;
+        let wanted = &distinct(ids);
+        let mut found = self
+            .on_collection(collection, |resolved: Resolved| async move {
+                let mut found: HashMap<String, StoredRecord> = HashMap::with_capacity(wanted.len());
+                if wanted.is_empty() {
+                    self.count_by_id(&resolved.id, self.timeouts.request)
+                        .await?;
+                }
+                for chunk in wanted.chunks(server.max_batch) {
+                    let answer = self.existing(&resolved.id, chunk, RECORD_FIELDS).await?;
+                    for record in stored_records(answer).map_err(Failure::Other)? {
+                        found.insert(record.id.as_str().to_owned(), record);
+                    }
+                }
+                Ok(found)
+            })
+            .await?;
+        // Chroma answers in its own order: give the order asked for.
+        Ok(wanted.iter().filter_map(|id| found.remove(id)).collect())
+    }
+
+    #[instrument(skip_all, fields(vector.collection = %collection, vector.ids = ids.len()))]
+    async fn delete(&self, collection: &CollectionName, ids: &[RecordId]) -> Result<u64> {
+        let server = self.server().await?;
+        let wanted = &distinct(ids);
+        self.on_collection(collection, |resolved: Resolved| async move {
+            if wanted.is_empty() {
+                self.count_by_id(&resolved.id, self.timeouts.request)
+                    .await?;
+                return Ok(0);
+            }
+            let mut deleted = 0_u64;
+            for chunk in wanted.chunks(server.max_batch) {
+                // Chroma counts the ids it is sent; the trait counts those that existed.
+                let existing = self.existing(&resolved.id, chunk, &[]).await?.ids;
+                if existing.is_empty() {
+                    continue;
+                }
+                let body = Delete {
+                    ids: Some(&existing),
+                    filter: None,
+                };
+                self.client
+                    .send(
+                        Method::POST,
+                        self.collection_url(&resolved.id, "delete"),
+                        Some(&body),
+                        self.timeouts.request,
+                        "delete",
+                    )
+                    .await?;
+                deleted += u64::try_from(existing.len()).unwrap_or(u64::MAX);
+            }
+            Ok(deleted)
+        })
+        .await
+    }
+
+    #[instrument(skip_all, fields(vector.collection = %collection))]
+    async fn delete_where(&self, collection: &CollectionName, filter: &Filter) -> Result<u64> {
+        filter.validate()?;
+        self.server().await?;
+        let clause = &wire::where_clause(filter);
+        self.on_collection(collection, |resolved: Resolved| async move {
+            let body = Delete {
+                ids: None,
+                filter: Some(clause.clone()),
+            };
+            let answer: DeleteResponse = self
+                .client
+                .call(
+                    Method::POST,
+                    self.collection_url(&resolved.id, "delete"),
+                    Some(&body),
+                    self.timeouts.request,
+                    "delete",
+                )
+                .await?;
+            Ok(answer.deleted.unwrap_or(0))
+        })
+        .await
+    }
+
+    #[instrument(skip_all, fields(vector.collection = %collection, db.limit = page.limit, db.offset = page.offset))]
+    async fn list_ids(&self, collection: &CollectionName, page: Page) -> Result<Vec<RecordId>> {
+        let page = page.validate()?;
+        self.server().await?;
+        let mut ids = self
+            .on_collection(collection, |resolved: Resolved| async move {
+                let body = Get {
+                    ids: None,
+                    filter: None,
+                    limit: None,
+                    include: &[],
+                };
+                let answer: GetResponse = self
+                    .client
+                    .call(
+                        Method::POST,
+                        self.collection_url(&resolved.id, "get"),
+                        Some(&body),
+                        self.timeouts.request,
+                        "get",
+                    )
+                    .await?;
+                Ok(answer.ids)
+            })
+            .await?;
+        ids.sort_unstable();
+        let start = usize::try_from(page.offset)
+            .unwrap_or(usize::MAX)
+            .min(ids.len());
+        let end = start
+            .saturating_add(usize::try_from(page.limit).unwrap_or(usize::MAX))
+            .min(ids.len());
+        ids.drain(start..end).map(record_id).collect()
+    }
+
+    #[instrument(skip_all, fields(vector.collection = %collection))]
+    async fn count(&self, collection: &CollectionName) -> Result<u64> {
+        self.server().await?;
+        self.on_collection(collection, |resolved: Resolved| async move {
+            self.count_by_id(&resolved.id, self.timeouts.request).await
+        })
+        .await
+    }
+
+    #[instrument(skip_all, fields(vector.collection = %collection, vector.queries = embeddings.len(), vector.k = k))]
+    async fn query(
+        &self,
+        collection: &CollectionName,
+        embeddings: &[Embedding],
+        k: u32,
+        filter: Option<Filter>,
+    ) -> Result<Vec<Vec<QueryMatch>>> {
+        if k == 0 {
+            return Err(Error::validation("k", "must be at least 1", 0));
+        }
+        if let Some(filter) = &filter {
+            filter.validate()?;
+        }
+        let server = self.server().await?;
+        let clause = &filter.as_ref().map(wire::where_clause);
+        self.on_collection(collection, |resolved: Resolved| async move {
+            let dimension = match resolved.dimension {
+                0 => embeddings
+                    .first()
+                    .and_then(|e| u32::try_from(e.len()).ok())
+                    .filter(|d| *d > 0)
+                    .unwrap_or(1),
+                d => d,
+            };
+            for (i, embedding) in embeddings.iter().enumerate() {
+                validate_embedding(&format!("embeddings[{i}]"), embedding, dimension)
+                    .map_err(Failure::Other)?;
+            }
+            if embeddings.is_empty() {
+                self.count_by_id(&resolved.id, self.timeouts.request)
+                    .await?;
+                return Ok(Vec::new());
+            }
+            if resolved.dimension == 0
+                && self
+                    .count_by_id(&resolved.id, self.timeouts.request)
+                    .await?
+                    == 0
+            {
+                // A collection another client made and nobody filled: no neighbours.
+                return Ok(vec![Vec::new(); embeddings.len()]);
+            }
+            self.query_on(&resolved, embeddings, k, clause.as_ref(), server.max_batch)
+                .await
+        })
+        .await
+    }
+
+    #[instrument(skip_all)]
+    async fn health(&self) -> VectorHealth {
+        let timeout = self.timeouts.health;
+        let mut health = VectorHealth {
+            backend: "chroma".to_owned(),
+            target: self.target(),
+            reachable: false,
+            round_trip_ms: None,
+            collections: Vec::new(),
+            error: None,
+        };
+        let started = Instant::now();
+        let beat = self
+            .client
+            .send(
+                Method::GET,
+                self.client.url(&["heartbeat"]),
+                None::<&()>,
+                timeout,
+                "heartbeat",
+            )
+            .await;
+        if let Err(failure) = beat {
+            health.error = Some(Error::from(failure).to_string());
+            return health;
+        }
+        health.reachable = true;
+        health.round_trip_ms = Some(started.elapsed().as_secs_f64() * 1000.0);
+        match tokio::time::timeout(timeout, self.collections_with_counts(timeout)).await {
+            Ok(Ok(collections)) => {
+                health.collections = collections.into_iter().map(|c| (c.name, c.count)).collect();
+            }
+            Ok(Err(error)) => health.error = Some(format!("listing collections: {error}")),
+            Err(_) => {
+                health.error = Some(format!("listing collections took longer than {timeout:?}"));
+            }
+        }
+        health
+    }
+}
