@@ -11,11 +11,14 @@
 //! `1 - cos(a, b)`, [`Distance::InnerProduct`] is `1 - a·b`. Results come nearest first, ties
 //! broken by id.
 
+mod embedded;
 mod filter;
+mod replica;
 mod types;
 
 use async_trait::async_trait;
 
+pub use embedded::{EmbeddedVectorStore, VectorDb};
 pub use filter::{Filter, FilterValue};
 pub use types::{
     Collection, CollectionName, Distance, Embedding, Metadata, MetadataValue, NewCollection,
