@@ -2,19 +2,23 @@
 //! test runner reports the others as *ignored, with the reason* instead of as passed:
 //!
 //! - `dal_pg`: `DAL_TEST_DATABASE_URL` is set (or `CI` is), so the PostgreSQL variants run;
-//! - `dal_redis`: `DAL_TEST_REDIS_URL` is set (or `CI` is), so the Redis variants run.
+//! - `dal_redis`: `DAL_TEST_REDIS_URL` is set (or `CI` is), so the Redis variants run;
+//! - `dal_chroma`: `DAL_TEST_CHROMA_URL` is set (or `CI` is), so the Chroma variants of the vector
+//!   suite run.
 //!
-//! With `CI` set both are always on: a missing URL then fails the tests that need it, loudly,
-//! rather than skipping them. Cargo rebuilds the tests when any of the three variables changes.
+//! With `CI` set all three are always on: a missing URL then fails the tests that need it, loudly,
+//! rather than skipping them. Cargo rebuilds the tests when any of the four variables changes.
 
 fn main() {
     println!("cargo::rerun-if-changed=build.rs");
     println!("cargo::rustc-check-cfg=cfg(dal_pg)");
     println!("cargo::rustc-check-cfg=cfg(dal_redis)");
+    println!("cargo::rustc-check-cfg=cfg(dal_chroma)");
     let ci = std::env::var_os("CI").is_some();
     for (var, cfg) in [
         ("DAL_TEST_DATABASE_URL", "dal_pg"),
         ("DAL_TEST_REDIS_URL", "dal_redis"),
+        ("DAL_TEST_CHROMA_URL", "dal_chroma"),
     ] {
         println!("cargo::rerun-if-env-changed={var}");
         let set = std::env::var_os(var).is_some_and(|url| !url.is_empty());

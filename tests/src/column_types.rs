@@ -32,6 +32,10 @@ pub enum ColumnType {
     Bool,
     /// `JSONB`.
     Jsonb,
+    /// `JSON` (kept as written: `json` on PostgreSQL, `JSON` on SQLite).
+    Json,
+    /// Bytes: `bytea` on PostgreSQL, `BLOB` on SQLite.
+    Blob,
     /// `TIMESTAMP` without a default.
     Timestamp,
     /// `TIMESTAMP DEFAULT CURRENT_TIMESTAMP` (or `DEFAULT NOW()`).
@@ -73,6 +77,8 @@ impl ColumnType {
             Self::Serial => data_type == "integer",
             Self::Bool => data_type == "boolean",
             Self::Jsonb => data_type == if pg { "jsonb" } else { "json" },
+            Self::Json => data_type == "json",
+            Self::Blob => data_type == if pg { "bytea" } else { "blob" },
             Self::Timestamp => data_type == timestamp && default.is_empty(),
             Self::TimestampNow => data_type == timestamp && default == "current_timestamp",
         }

@@ -61,6 +61,15 @@ pub fn redis_url() -> String {
     required_url("DAL_TEST_REDIS_URL", "Redis")
 }
 
+/// `DAL_TEST_CHROMA_URL`, the Chroma server the Chroma variants of the vector suite run on.
+///
+/// # Panics
+/// When it is unset (see [`postgres_url`]).
+#[must_use]
+pub fn chroma_url() -> String {
+    required_url("DAL_TEST_CHROMA_URL", "Chroma")
+}
+
 fn required_url(var: &str, what: &str) -> String {
     match std::env::var(var) {
         Ok(url) if !url.is_empty() => url,
