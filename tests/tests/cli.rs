@@ -184,6 +184,140 @@ async fn seed_is_idempotent_and_cleanup_reports_what_it_removed() {
     assert!(text.contains("0 expired rows deleted"), "{text}");
 }
 
+/// `dal init` creates the seeds' vector collections (idempotently, with the configured
+/// dimension); `dal status`, `dal vector ls` and `dal vector info` show them.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn init_creates_the_vector_collections_and_the_tool_lists_them() {
+    const SEED_COLLECTIONS: [&str; 6] = [
+        "contract_chunks",
+        "docrag_chunks",
+        "employee_documents",
+        "policy_chunks",
+        "resume_chunks",
+        "review_chunks",
+    ];
+    let dir = tempfile::tempdir().expect("dir");
+    let env = HashMap::new();
+    let report = dal(dir.path(), &env, &["init"]).await.expect("init");
+    assert!(report.contains("vectors   embedded sqlite:"), "{report}");
+    assert!(report.contains("6 collections"), "{report}");
+    dal(dir.path(), &env, &["init"]).await.expect("init again");
+
+    let status: serde_json::Value = serde_json::from_str(
+        &dal(dir.path(), &env, &["status", "--json"])
+            .await
+            .expect("status"),
+    )
+    .expect("json");
+    assert_eq!(status["vector"]["backend"], "embedded");
+    assert_eq!(status["vector"]["reachable"], true);
+    assert!(status["vector"]["round_trip_ms"].as_f64().is_some());
+    let listed: Vec<(&str, u64)> = status["vector"]["collections"]
+        .as_array()
+        .expect("collections")
+        .iter()
+        .map(|c| {
+            (
+                c["name"].as_str().unwrap_or_default(),
+                c["records"].as_u64().unwrap_or(u64::MAX),
+            )
+        })
+        .collect();
+    assert_eq!(listed, SEED_COLLECTIONS.map(|name| (name, 0)));
+
+    // Records written through the repository show in the counts.
+    let url = format!("sqlite://{}", dir.path().join("data/dal.sqlite3").display());
+    let manager = repository::DatabaseManager::connect_with(repository::DbConfig::new(url))
+        .await
+        .expect("connect");
+    let store = repository::vector::EmbeddedVectorStore::new(manager.connection().await.expect("conn"));
+    let name = repository::vector::CollectionName::parse("resume_chunks").expect("name");
+    repository::vector::VectorStore::upsert(
+        &store,
+        &name,
+        vec![repository::vector::VectorRecord::new(
+            repository::vector::RecordId::parse("r1").expect("id"),
+            vec![0.5; 384],
+        )],
+    )
+    .await
+    .expect("upsert");
+    manager.disconnect().await.expect("disconnect");
+
+    let text = dal(dir.path(), &env, &["vector", "ls"]).await.expect("ls");
+    for name in SEED_COLLECTIONS {
+        assert!(text.contains(name), "{text}");
+    }
+    assert!(
+        text.lines()
+            .any(|l| l.starts_with("resume_chunks") && l.contains("384") && l.contains("cosine") && l.ends_with(" 1")),
+        "{text}"
+    );
+    let json: serde_json::Value = serde_json::from_str(
+        &dal(dir.path(), &env, &["vector", "ls", "--json"])
+            .await
+            .expect("ls --json"),
+    )
+    .expect("json");
+    let all = json.as_array().expect("array");
+    assert_eq!(all.len(), 6);
+    assert!(all.iter().all(|c| c["dimension"] == 384 && c["distance"] == "cosine"));
+
+    let info: serde_json::Value = serde_json::from_str(
+        &dal(dir.path(), &env, &["vector", "info", "resume_chunks", "--json"])
+            .await
+            .expect("info --json"),
+    )
+    .expect("json");
+    assert_eq!(info["name"], "resume_chunks");
+    assert_eq!(info["count"], 1);
+    assert_eq!(info["metadata"]["seed"], "003");
+    assert_eq!(info["metadata"]["system"], "assistant");
+    let text = dal(dir.path(), &env, &["vector", "info", "docrag_chunks"])
+        .await
+        .expect("info");
+    assert!(text.contains("dimension  384") && text.contains("seed = \"001\""), "{text}");
+
+    let missing = dal(dir.path(), &env, &["vector", "info", "no_such_collection"])
+        .await
+        .expect_err("missing");
+    assert!(format!("{missing:#}").contains("not found"), "{missing:#}");
+    let bad = dal(dir.path(), &env, &["vector", "info", "x"])
+        .await
+        .expect_err("bad name");
+    assert!(format!("{bad:#}").contains("invalid collection"), "{bad:#}");
+
+    // Another dimension for existing collections is refused, naming the collection.
+    let other = HashMap::from([("DAL_VECTOR_DIMENSION".to_owned(), "768".to_owned())]);
+    let err = dal(dir.path(), &other, &["init"])
+        .await
+        .expect_err("dimension changed");
+    assert!(format!("{err:#}").contains("exists with dimension 384"), "{err:#}");
+
+    // A fresh directory takes the configured dimension.
+    let fresh = tempfile::tempdir().expect("dir");
+    dal(fresh.path(), &other, &["init"]).await.expect("init 768");
+    let info: serde_json::Value = serde_json::from_str(
+        &dal(fresh.path(), &other, &["vector", "info", "policy_chunks", "--json"])
+            .await
+            .expect("info"),
+    )
+    .expect("json");
+    assert_eq!(info["dimension"], 768);
+}
+
+/// `CHROMA_URL` selects Chroma, which this build cannot construct yet: a clear configuration
+/// error, not a silent fallback to the embedded store.
+#[tokio::test]
+async fn chroma_url_is_refused_until_the_chroma_backend_exists() {
+    let dir = tempfile::tempdir().expect("dir");
+    let env = HashMap::from([("CHROMA_URL".to_owned(), "http://127.0.0.1:8000".to_owned())]);
+    let err = dal(dir.path(), &env, &["status"])
+        .await
+        .expect_err("no Chroma backend yet");
+    assert!(format!("{err:#}").contains("Chroma backend not built yet"), "{err:#}");
+}
+
 #[tokio::test]
 async fn bad_configuration_is_reported_clearly() {
     let dir = tempfile::tempdir().expect("dir");
