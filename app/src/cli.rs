@@ -85,6 +85,9 @@ pub enum Command {
         /// Multiply every op count.
         #[arg(long, default_value_t = 1.0)]
         scale: f64,
+        /// Where the vector ops run: `embedded` (the benchmark's database) or a Chroma URL.
+        #[arg(long, value_name = "URL", default_value = "embedded")]
+        vector_url: String,
         /// One JSON object per op on stdout.
         #[arg(long)]
         json: bool,
@@ -164,9 +167,18 @@ pub async fn run(
         rows,
         ops,
         scale,
+        vector_url,
         json,
     } = cli.command
     {
+        let vector = match crate::config::chroma_url_of(&vector_url, "--vector-url")? {
+            None => crate::config::VectorBackend::Embedded,
+            Some(url) => crate::config::VectorBackend::Chroma {
+                url,
+                tenant: crate::config::DEFAULT_CHROMA_TENANT.to_owned(),
+                database: crate::config::DEFAULT_CHROMA_DATABASE.to_owned(),
+            },
+        };
         let options = crate::bench::BenchOptions {
             database_url: cli.database_url,
             cache_url,
@@ -175,6 +187,7 @@ pub async fn run(
             ops,
             scale,
             json,
+            vector,
         };
         crate::bench::run(options, out).await?;
         return Ok(());

@@ -119,7 +119,7 @@ pub struct VectorSection {
 
 /// The vector backend `text` names: `None` for the embedded store (`embedded` or empty), else a
 /// Chroma URL, which must be `http` or `https`.
-fn chroma_url_of(text: &str, name: &str) -> Result<Option<String>, ConfigError> {
+pub(crate) fn chroma_url_of(text: &str, name: &str) -> Result<Option<String>, ConfigError> {
     let text = text.trim();
     if text.is_empty() || text == "embedded" {
         return Ok(None);
@@ -818,7 +818,10 @@ mod tests {
             VectorBackend::Chroma { tenant, database, .. } if tenant == "t" && database == "db"
         ));
         assert_eq!(environment.vector.dimension, 16);
-        assert!(!format!("{environment:?}").contains("s3cret"), "Debug redacts");
+        assert!(
+            !format!("{environment:?}").contains("s3cret"),
+            "Debug redacts"
+        );
 
         let embedded = Config::from_sources(dir.path(), &env(&[("CHROMA_URL", "embedded")]), None)
             .expect("config");
@@ -836,7 +839,10 @@ mod tests {
         }
         std::fs::write(&toml, "[vector]\ndimension = 0\n").expect("write");
         let err = Config::from_sources(dir.path(), &env(&[]), None).expect_err("refused");
-        assert!(named(&err).name.starts_with("[vector] dimension"), "{err:#}");
+        assert!(
+            named(&err).name.starts_with("[vector] dimension"),
+            "{err:#}"
+        );
     }
 
     #[test]

@@ -232,7 +232,12 @@ impl Status {
                 .unwrap_or_default(),
             v.collections.len()
         );
-        let vector_width = v.collections.iter().map(|c| c.name.len()).max().unwrap_or(0);
+        let vector_width = v
+            .collections
+            .iter()
+            .map(|c| c.name.len())
+            .max()
+            .unwrap_or(0);
         for c in &v.collections {
             let _ = writeln!(out, "  {:<vector_width$}  {:>10}", c.name, c.records);
         }

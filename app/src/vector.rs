@@ -76,7 +76,18 @@ pub const SEED_DISTANCE: Distance = Distance::Cosine;
 /// # Errors
 /// A [`ConfigError`] for a backend this build cannot construct.
 pub fn store(config: &Config, conn: &DatabaseConnection) -> Result<Arc<dyn VectorStore>> {
-    match &config.vector.backend {
+    store_for(&config.vector.backend, conn)
+}
+
+/// The vector store on `backend`, over `conn` for the embedded one.
+///
+/// # Errors
+/// A [`ConfigError`] for a backend this build cannot construct.
+pub fn store_for(
+    backend: &VectorBackend,
+    conn: &DatabaseConnection,
+) -> Result<Arc<dyn VectorStore>> {
+    match backend {
         VectorBackend::Embedded => Ok(Arc::new(EmbeddedVectorStore::new(conn.clone()))),
         // The Chroma store (repository::vector::chroma) is constructed here.
         VectorBackend::Chroma { .. } => {

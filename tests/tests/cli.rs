@@ -230,7 +230,8 @@ async fn init_creates_the_vector_collections_and_the_tool_lists_them() {
     let manager = repository::DatabaseManager::connect_with(repository::DbConfig::new(url))
         .await
         .expect("connect");
-    let store = repository::vector::EmbeddedVectorStore::new(manager.connection().await.expect("conn"));
+    let store =
+        repository::vector::EmbeddedVectorStore::new(manager.connection().await.expect("conn"));
     let name = repository::vector::CollectionName::parse("resume_chunks").expect("name");
     repository::vector::VectorStore::upsert(
         &store,
@@ -249,8 +250,10 @@ async fn init_creates_the_vector_collections_and_the_tool_lists_them() {
         assert!(text.contains(name), "{text}");
     }
     assert!(
-        text.lines()
-            .any(|l| l.starts_with("resume_chunks") && l.contains("384") && l.contains("cosine") && l.ends_with(" 1")),
+        text.lines().any(|l| l.starts_with("resume_chunks")
+            && l.contains("384")
+            && l.contains("cosine")
+            && l.ends_with(" 1")),
         "{text}"
     );
     let json: serde_json::Value = serde_json::from_str(
@@ -261,12 +264,19 @@ async fn init_creates_the_vector_collections_and_the_tool_lists_them() {
     .expect("json");
     let all = json.as_array().expect("array");
     assert_eq!(all.len(), 6);
-    assert!(all.iter().all(|c| c["dimension"] == 384 && c["distance"] == "cosine"));
+    assert!(
+        all.iter()
+            .all(|c| c["dimension"] == 384 && c["distance"] == "cosine")
+    );
 
     let info: serde_json::Value = serde_json::from_str(
-        &dal(dir.path(), &env, &["vector", "info", "resume_chunks", "--json"])
-            .await
-            .expect("info --json"),
+        &dal(
+            dir.path(),
+            &env,
+            &["vector", "info", "resume_chunks", "--json"],
+        )
+        .await
+        .expect("info --json"),
     )
     .expect("json");
     assert_eq!(info["name"], "resume_chunks");
@@ -276,7 +286,10 @@ async fn init_creates_the_vector_collections_and_the_tool_lists_them() {
     let text = dal(dir.path(), &env, &["vector", "info", "docrag_chunks"])
         .await
         .expect("info");
-    assert!(text.contains("dimension  384") && text.contains("seed = \"001\""), "{text}");
+    assert!(
+        text.contains("dimension  384") && text.contains("seed = \"001\""),
+        "{text}"
+    );
 
     let missing = dal(dir.path(), &env, &["vector", "info", "no_such_collection"])
         .await
@@ -292,15 +305,24 @@ async fn init_creates_the_vector_collections_and_the_tool_lists_them() {
     let err = dal(dir.path(), &other, &["init"])
         .await
         .expect_err("dimension changed");
-    assert!(format!("{err:#}").contains("exists with dimension 384"), "{err:#}");
+    assert!(
+        format!("{err:#}").contains("exists with dimension 384"),
+        "{err:#}"
+    );
 
     // A fresh directory takes the configured dimension.
     let fresh = tempfile::tempdir().expect("dir");
-    dal(fresh.path(), &other, &["init"]).await.expect("init 768");
+    dal(fresh.path(), &other, &["init"])
+        .await
+        .expect("init 768");
     let info: serde_json::Value = serde_json::from_str(
-        &dal(fresh.path(), &other, &["vector", "info", "policy_chunks", "--json"])
-            .await
-            .expect("info"),
+        &dal(
+            fresh.path(),
+            &other,
+            &["vector", "info", "policy_chunks", "--json"],
+        )
+        .await
+        .expect("info"),
     )
     .expect("json");
     assert_eq!(info["dimension"], 768);
@@ -315,7 +337,10 @@ async fn chroma_url_is_refused_until_the_chroma_backend_exists() {
     let err = dal(dir.path(), &env, &["status"])
         .await
         .expect_err("no Chroma backend yet");
-    assert!(format!("{err:#}").contains("Chroma backend not built yet"), "{err:#}");
+    assert!(
+        format!("{err:#}").contains("Chroma backend not built yet"),
+        "{err:#}"
+    );
 }
 
 #[tokio::test]

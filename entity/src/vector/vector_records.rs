@@ -31,12 +31,7 @@ pub struct Model {
     pub metadata: DbJson,
     /// The sequence number of the write that last set the row.
     pub seq: i64,
-    #[sea_orm(
-        belongs_to,
-        from = "collection",
-        to = "name",
-        on_delete = "Cascade"
-    )]
+    #[sea_orm(belongs_to, from = "collection", to = "name", on_delete = "Cascade")]
     #[serde(skip)]
     pub vector_collection: BelongsTo<super::vector_collections::Entity>,
 }

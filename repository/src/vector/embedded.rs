@@ -19,10 +19,15 @@
 //! rows when records were deleted since (`purged_seq >` the replica's). So a query sees every
 //! write committed before it began, by this process or another one.
 //!
+//! Queries of one large collection that arrive while a search of it runs are answered together
+//! by its next pass over the rows (the first waiting query leads it; the others wait for their
+//! results): one pass reads the embeddings once for all of them, which is most of a pass's cost.
+//!
 //! A store over a transaction reads the collection through that transaction instead (so it sees
 //! the transaction's own uncommitted writes) and never touches the shared replica.
 
 use std::collections::{HashMap, HashSet};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, LazyLock, Mutex};
 use std::time::Instant;
 
@@ -38,13 +43,13 @@ use sea_orm::{
     IsolationLevel, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Statement,
     TransactionSession, TransactionTrait,
 };
-use tokio::sync::RwLock;
+use tokio::sync::{OwnedRwLockReadGuard, RwLock, oneshot};
 use tracing::instrument;
 
-use super::replica::{Replica, Row};
+use super::replica::{Replica, Row, Search};
 use super::types::{
-    Collection, CollectionName, Distance, Embedding, Metadata, NewCollection, QueryMatch,
-    RecordId, StoredRecord, VectorHealth, VectorRecord, validate_embedding,
+    Collection, CollectionName, Distance, Embedding, Metadata, NewCollection, QueryMatch, RecordId,
+    StoredRecord, VectorHealth, VectorRecord, validate_embedding,
 };
 use super::{Filter, VectorStore};
 use crate::error::{Error, Result};
@@ -255,14 +260,56 @@ struct Shared {
     replica: Replica,
 }
 
-type Slot = Arc<RwLock<Option<Shared>>>;
+/// A search waiting for the next pass over a replica, and where its answer goes.
+struct Job {
+    search: Search,
+    answer: oneshot::Sender<Vec<Vec<QueryMatch>>>,
+}
+
+/// One replica, and the searches waiting for its next pass.
+#[derive(Default)]
+struct Slot {
+    data: Arc<RwLock<Option<Shared>>>,
+    waiting: Mutex<Vec<Job>>,
+    /// Whether a query is leading passes (it runs every waiting search until none is left).
+    leading: AtomicBool,
+}
+
+impl Slot {
+    fn take_waiting(&self) -> Vec<Job> {
+        std::mem::take(
+            &mut *self
+                .waiting
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner),
+        )
+    }
+}
+
+/// The lead of a slot's passes; if the leader stops without handing back (its pass failed, or
+/// its task was dropped), the searches waiting are answered with an error and the lead is free.
+struct Lead<'a> {
+    slot: &'a Slot,
+    done: bool,
+}
+
+impl Drop for Lead<'_> {
+    fn drop(&mut self) {
+        if !self.done {
+            drop(self.slot.take_waiting());
+            self.slot.leading.store(false, Ordering::Release);
+        }
+    }
+}
 
 /// Every replica of this process.
-static REPLICAS: LazyLock<Mutex<HashMap<ReplicaKey, Slot>>> =
+static REPLICAS: LazyLock<Mutex<HashMap<ReplicaKey, Arc<Slot>>>> =
     LazyLock::new(|| Mutex::new(HashMap::new()));
 
-fn slot(key: ReplicaKey) -> Slot {
-    let mut map = REPLICAS.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+fn slot(key: ReplicaKey) -> Arc<Slot> {
+    let mut map = REPLICAS
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
     Arc::clone(map.entry(key).or_default())
 }
 
@@ -318,8 +365,8 @@ async fn records_after<C: ConnectionTrait>(
     after: Option<i64>,
     dimension: u32,
 ) -> Result<Vec<Row>> {
-    let mut find = vector_records::Entity::find()
-        .filter(vector_records::Column::Collection.eq(name.as_str()));
+    let mut find =
+        vector_records::Entity::find().filter(vector_records::Column::Collection.eq(name.as_str()));
     if let Some(seq) = after {
         find = find.filter(vector_records::Column::Seq.gt(seq));
     }
@@ -404,36 +451,89 @@ impl<C: VectorDb> EmbeddedVectorStore<C> {
         pool: &DatabaseConnection,
         name: &CollectionName,
         head: &Head,
-        queries: Vec<Embedding>,
-        k: usize,
-        filter: Option<Filter>,
+        search: Search,
     ) -> Result<Vec<Vec<QueryMatch>>> {
         let slot = slot(Self::key(pool, name));
-        let mut guard = Arc::clone(&slot).read_owned().await;
+        let mut guard = Arc::clone(&slot.data).read_owned().await;
         let current = guard
             .as_ref()
             .is_some_and(|s| s.uid == head.uid && s.seq >= head.seq);
         if !current {
             drop(guard);
-            let mut writer = Arc::clone(&slot).write_owned().await;
+            let mut writer = Arc::clone(&slot.data).write_owned().await;
             refresh(pool, name, &mut writer, head).await?;
             guard = writer.downgrade();
         }
         let size = guard
             .as_ref()
             .map_or(0, |s| s.replica.len() * head.dimension as usize);
-        let search = move || {
-            guard.as_ref().map_or_else(
-                || vec![Vec::new(); queries.len()],
-                |s| s.replica.search(&queries, k, filter.as_ref()),
-            )
-        };
         if size < INLINE_SEARCH_FLOATS {
-            return Ok(search());
+            return Ok(guard.as_ref().map_or_else(
+                || vec![Vec::new(); search.queries.len()],
+                |s| {
+                    s.replica
+                        .search_batch(std::slice::from_ref(&search))
+                        .remove(0)
+                },
+            ));
         }
-        tokio::task::spawn_blocking(search)
+        // Wait for the next pass. The read guard is held until the answer comes, so the replica
+        // cannot change before the pass that answers (whoever leads it, under its own guard).
+        let (answer, answered) = oneshot::channel();
+        slot.waiting
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .push(Job { search, answer });
+        if !slot.leading.swap(true, Ordering::AcqRel) {
+            guard = Self::lead(&slot, guard).await?;
+        }
+        let found = answered
             .await
-            .map_err(|e| Error::Db(DbErr::Custom(format!("vector search failed: {e}"))))
+            .map_err(|_| Error::Db(DbErr::Custom("vector search failed".to_owned())))?;
+        drop(guard);
+        Ok(found)
+    }
+
+    /// Run passes over the replica under `guard` until no search is waiting, then hand the lead
+    /// back; returns the guard.
+    async fn lead(
+        slot: &Slot,
+        mut guard: OwnedRwLockReadGuard<Option<Shared>>,
+    ) -> Result<OwnedRwLockReadGuard<Option<Shared>>> {
+        let mut lead = Lead { slot, done: false };
+        loop {
+            let jobs = lead.slot.take_waiting();
+            if jobs.is_empty() {
+                lead.slot.leading.store(false, Ordering::Release);
+                // A search queued between the take and the store would have no leader.
+                let stranded = !lead
+                    .slot
+                    .waiting
+                    .lock()
+                    .unwrap_or_else(std::sync::PoisonError::into_inner)
+                    .is_empty();
+                if stranded && !lead.slot.leading.swap(true, Ordering::AcqRel) {
+                    continue;
+                }
+                lead.done = true;
+                return Ok(guard);
+            }
+            guard = tokio::task::spawn_blocking(move || {
+                let (searches, answers): (Vec<Search>, Vec<_>) =
+                    jobs.into_iter().map(|j| (j.search, j.answer)).unzip();
+                let results = guard.as_ref().map_or_else(
+                    || vec![Vec::new(); searches.len()],
+                    |s| s.replica.search_batch(&searches),
+                );
+                for (answer, found) in answers.into_iter().zip(results) {
+                    // A caller that went away no longer wants its answer.
+                    let _ = answer.send(found);
+                }
+                guard
+            })
+            .await
+            .map_err(|e| Error::Db(DbErr::Custom(format!("vector search failed: {e}"))))?;
+        }
     }
 
     /// Search the collection as this store's transaction sees it, without the shared replica.
@@ -735,7 +835,12 @@ impl<C: VectorDb> VectorStore for EmbeddedVectorStore<C> {
         let k = k as usize;
         match self.db.pool() {
             Some(pool) => {
-                Self::search_shared(pool, collection, &head, embeddings.to_vec(), k, filter).await
+                let search = Search {
+                    queries: embeddings.to_vec(),
+                    k,
+                    filter,
+                };
+                Self::search_shared(pool, collection, &head, search).await
             }
             None => {
                 self.search_in_transaction(collection, &head, embeddings, k, filter.as_ref())
@@ -747,10 +852,10 @@ impl<C: VectorDb> VectorStore for EmbeddedVectorStore<C> {
     #[instrument(skip_all)]
     async fn health(&self) -> VectorHealth {
         let backend = self.db.get_database_backend();
-        let target = self.db.pool().map_or_else(
-            || format!("{backend:?} transaction"),
-            database_identity,
-        );
+        let target = self
+            .db
+            .pool()
+            .map_or_else(|| format!("{backend:?} transaction"), database_identity);
         let started = Instant::now();
         let ping = self
             .db

@@ -1,11 +1,14 @@
 //! The in-process copy of a collection and the exact k-nearest-neighbour search over it.
 //!
 //! A [`Replica`] holds every record of one collection: the embeddings in one contiguous `f32`
-//! buffer (row after row), with what the search needs per row (a norm), and the ids, documents
-//! and metadata the results carry. [`Replica::search`] scans every row that passes the filter:
+//! buffer (row after row), with what the search needs per row (a norm), the ids and documents,
+//! and the metadata by key, each value coded in a dictionary of the key's distinct values (a
+//! filter is evaluated once per distinct value, then looked up per row).
+//! [`Replica::search_batch`] answers several searches in one pass over the rows:
 //!
 //! 1. a tight `f32` loop per row and query (16 independent sums, which the compiler turns into
-//!    SIMD), spread over the cores for large collections, gives an approximate distance;
+//!    SIMD), spread over the cores for large collections, gives an approximate distance for every
+//!    row the query's filter lets through;
 //! 2. a bounded heap finds the `k`-th smallest of them, and every row within the `f32` error
 //!    bound of it is a candidate;
 //! 3. the candidates' distances are computed again in `f64` ([`Distance::between`]) and sorted
@@ -18,7 +21,7 @@ use std::cmp::Ordering;
 use std::collections::{BinaryHeap, HashMap};
 
 use super::filter::Filter;
-use super::types::{Distance, Metadata, QueryMatch, RecordId};
+use super::types::{Distance, Metadata, MetadataValue, QueryMatch, RecordId};
 
 /// Rows × dimension above which a scan is split over the cores (below it, starting threads
 /// costs more than it saves).
@@ -40,6 +43,49 @@ pub(crate) struct Row {
     pub metadata: Metadata,
 }
 
+/// A metadata value as a dictionary key (floats by their bits: `-0.0` and `0.0`, or two NaNs,
+/// are distinct entries, which only costs an entry).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+enum ValueKey {
+    Bool(bool),
+    Int(i64),
+    Float(u64),
+    Str(String),
+}
+
+impl From<&MetadataValue> for ValueKey {
+    fn from(value: &MetadataValue) -> Self {
+        match value {
+            MetadataValue::Bool(b) => Self::Bool(*b),
+            MetadataValue::Int(i) => Self::Int(*i),
+            MetadataValue::Float(f) => Self::Float(f.to_bits()),
+            MetadataValue::Str(s) => Self::Str(s.clone()),
+        }
+    }
+}
+
+/// One metadata key over every row: a code per row (0: the row lacks the key, `c`: the row's
+/// value is `values[c - 1]`).
+#[derive(Debug, Default)]
+struct Column {
+    codes: Vec<u32>,
+    values: Vec<MetadataValue>,
+    index: HashMap<ValueKey, u32>,
+}
+
+impl Column {
+    fn code(&mut self, value: &MetadataValue) -> u32 {
+        let key = ValueKey::from(value);
+        if let Some(&code) = self.index.get(&key) {
+            return code;
+        }
+        self.values.push(value.clone());
+        let code = u32::try_from(self.values.len()).unwrap_or(u32::MAX);
+        self.index.insert(key, code);
+        code
+    }
+}
+
 /// Every record of one collection, laid out for scanning.
 #[derive(Debug)]
 pub(crate) struct Replica {
@@ -51,10 +97,22 @@ pub(crate) struct Replica {
     norms: Vec<f32>,
     ids: Vec<RecordId>,
     documents: Vec<Option<String>>,
-    metadata: Vec<Metadata>,
+    /// The metadata, by key.
+    columns: HashMap<String, Column>,
     positions: HashMap<RecordId, usize>,
     /// The largest `|a|` (bounds the rounding error of inner products).
     max_norm: f32,
+}
+
+/// One search of a batch: query embeddings, how many neighbours, and a filter.
+#[derive(Debug, Clone)]
+pub(crate) struct Search {
+    /// The query embeddings.
+    pub queries: Vec<Vec<f32>>,
+    /// Neighbours per query.
+    pub k: usize,
+    /// The filter the neighbours match.
+    pub filter: Option<Filter>,
 }
 
 /// A query embedding prepared for the scan.
@@ -139,7 +197,7 @@ impl Replica {
             norms: Vec::new(),
             ids: Vec::new(),
             documents: Vec::new(),
-            metadata: Vec::new(),
+            columns: HashMap::new(),
             positions: HashMap::new(),
             max_norm: 0.0,
         }
@@ -160,19 +218,73 @@ impl Replica {
             Distance::Cosine => 0.0,
             Distance::L2 | Distance::InnerProduct => n,
         };
-        if let Some(&at) = self.positions.get(&row.id) {
+        let at = if let Some(&at) = self.positions.get(&row.id) {
             let d = self.dimension;
             self.vectors[at * d..(at + 1) * d].copy_from_slice(&row.embedding);
             self.norms[at] = stored_norm;
             self.documents[at] = row.document;
-            self.metadata[at] = row.metadata;
+            for column in self.columns.values_mut() {
+                column.codes[at] = 0;
+            }
+            at
         } else {
-            self.positions.insert(row.id.clone(), self.ids.len());
+            let at = self.ids.len();
+            self.positions.insert(row.id.clone(), at);
             self.vectors.extend_from_slice(&row.embedding);
             self.norms.push(stored_norm);
             self.ids.push(row.id);
             self.documents.push(row.document);
-            self.metadata.push(row.metadata);
+            for column in self.columns.values_mut() {
+                column.codes.push(0);
+            }
+            at
+        };
+        let rows = self.ids.len();
+        for (key, value) in &row.metadata {
+            let column = self.columns.entry(key.clone()).or_default();
+            column.codes.resize(rows, 0);
+            column.codes[at] = column.code(value);
+        }
+    }
+
+    /// The metadata of `row`.
+    fn metadata(&self, row: usize) -> Metadata {
+        self.columns
+            .iter()
+            .filter_map(|(key, column)| {
+                let code = column.codes[row] as usize;
+                (code > 0).then(|| (key.clone(), column.values[code - 1].clone()))
+            })
+            .collect()
+    }
+
+    /// Which rows `filter` matches: each comparison is evaluated once per distinct value of its
+    /// key (with [`Filter::matches_value`], so exactly as [`Filter::matches`] does), then looked
+    /// up per row.
+    fn mask(&self, filter: &Filter) -> Vec<bool> {
+        let n = self.len();
+        match filter {
+            Filter::And(all) => all.iter().fold(vec![true; n], |mut acc, f| {
+                for (a, m) in acc.iter_mut().zip(self.mask(f)) {
+                    *a &= m;
+                }
+                acc
+            }),
+            Filter::Or(any) => any.iter().fold(vec![false; n], |mut acc, f| {
+                for (a, m) in acc.iter_mut().zip(self.mask(f)) {
+                    *a |= m;
+                }
+                acc
+            }),
+            leaf => match leaf.key().and_then(|key| self.columns.get(key)) {
+                None => vec![leaf.matches_value(None); n],
+                Some(column) => {
+                    let table: Vec<bool> = std::iter::once(leaf.matches_value(None))
+                        .chain(column.values.iter().map(|v| leaf.matches_value(Some(v))))
+                        .collect();
+                    column.codes.iter().map(|&c| table[c as usize]).collect()
+                }
+            },
         }
     }
 
@@ -184,39 +296,64 @@ impl Replica {
         k: usize,
         filter: Option<&Filter>,
     ) -> Vec<Vec<QueryMatch>> {
-        let mask: Option<Vec<bool>> =
-            filter.map(|f| self.metadata.iter().map(|m| f.matches(m)).collect());
-        let prepared: Vec<Prepared<'_>> = queries
+        let search = Search {
+            queries: queries.to_vec(),
+            k,
+            filter: filter.cloned(),
+        };
+        self.search_batch(std::slice::from_ref(&search))
+            .pop()
+            .unwrap_or_default()
+    }
+
+    /// Every search of `searches` in one pass over the rows: for each, one result list per
+    /// query embedding, as [`Replica::search`] gives it.
+    pub(crate) fn search_batch(&self, searches: &[Search]) -> Vec<Vec<Vec<QueryMatch>>> {
+        let masks: Vec<Option<Vec<bool>>> = searches
             .iter()
-            .map(|q| {
+            .map(|s| s.filter.as_ref().map(|f| self.mask(f)))
+            .collect();
+        let mut prepared = Vec::new();
+        let mut query_masks = Vec::new();
+        for (search, mask) in searches.iter().zip(&masks) {
+            for q in &search.queries {
                 let n = norm(q);
-                Prepared {
+                prepared.push(Prepared {
                     embedding: q,
                     norm: match self.distance {
                         Distance::Cosine if n > 0.0 => 1.0 / n,
                         Distance::Cosine => 0.0,
                         Distance::L2 | Distance::InnerProduct => n,
                     },
-                }
-            })
-            .collect();
-        let scores = self.scan(&prepared, mask.as_deref());
-        prepared
+                });
+                query_masks.push(mask.as_deref());
+            }
+        }
+        let mut scores = self.scan(&prepared, &query_masks).into_iter();
+        let mut queries = prepared.iter();
+        searches
             .iter()
-            .zip(scores)
-            .map(|(query, scores)| self.select(query, &scores, k))
+            .map(|search| {
+                search
+                    .queries
+                    .iter()
+                    .zip(queries.by_ref())
+                    .zip(scores.by_ref())
+                    .map(|((_, query), scores)| self.select(query, &scores, search.k))
+                    .collect()
+            })
             .collect()
     }
 
-    /// The approximate (`f32`) distance of every row to every query, query by query; rows the
-    /// mask leaves out get `+inf`.
-    fn scan(&self, queries: &[Prepared<'_>], mask: Option<&[bool]>) -> Vec<Vec<f32>> {
+    /// The approximate (`f32`) distance of every row to every query, query by query; rows a
+    /// query's mask leaves out get `+inf`.
+    fn scan(&self, queries: &[Prepared<'_>], masks: &[Option<&[bool]>]) -> Vec<Vec<f32>> {
         let n = self.len();
         let mut scores = vec![vec![f32::INFINITY; n]; queries.len()];
         let threads = std::thread::available_parallelism().map_or(1, usize::from);
         if threads < 2 || n * self.dimension < PARALLEL_MIN_FLOATS {
             let mut outs: Vec<&mut [f32]> = scores.iter_mut().map(Vec::as_mut_slice).collect();
-            self.scan_rows(0, queries, mask, &mut outs);
+            self.scan_rows(0, queries, masks, &mut outs);
             return scores;
         }
         // Split the rows into one contiguous part per core; each thread writes its part of every
@@ -233,7 +370,7 @@ impl Replica {
                 if outs.first().is_none_or(|o| o.is_empty()) {
                     continue;
                 }
-                scope.spawn(move || self.scan_rows(i * per, queries, mask, &mut outs));
+                scope.spawn(move || self.scan_rows(i * per, queries, masks, &mut outs));
             }
         });
         scores
@@ -244,7 +381,7 @@ impl Replica {
         &self,
         start: usize,
         queries: &[Prepared<'_>],
-        mask: Option<&[bool]>,
+        masks: &[Option<&[bool]>],
         outs: &mut [&mut [f32]],
     ) {
         let d = self.dimension;
@@ -252,11 +389,11 @@ impl Replica {
         let rows = self.vectors[start * d..(start + count) * d].chunks_exact(d);
         for (offset, row) in rows.enumerate() {
             let at = start + offset;
-            if mask.is_some_and(|m| !m[at]) {
-                continue;
-            }
             let row_norm = self.norms[at];
-            for (query, out) in queries.iter().zip(outs.iter_mut()) {
+            for ((query, mask), out) in queries.iter().zip(masks).zip(outs.iter_mut()) {
+                if mask.is_some_and(|m| !m[at]) {
+                    continue;
+                }
                 out[offset] = match self.distance {
                     Distance::L2 => squared_l2(row, query.embedding),
                     Distance::InnerProduct => 1.0 - dot(row, query.embedding),
@@ -312,7 +449,10 @@ impl Replica {
                 (self.distance.between(embedding, query.embedding), row)
             })
             .collect();
-        exact.sort_by(|a, b| a.0.total_cmp(&b.0).then_with(|| self.ids[a.1].cmp(&self.ids[b.1])));
+        exact.sort_by(|a, b| {
+            a.0.total_cmp(&b.0)
+                .then_with(|| self.ids[a.1].cmp(&self.ids[b.1]))
+        });
         exact
             .into_iter()
             .take(k)
@@ -320,7 +460,7 @@ impl Replica {
                 id: self.ids[row].clone(),
                 distance,
                 document: self.documents[row].clone(),
-                metadata: self.metadata[row].clone(),
+                metadata: self.metadata(row),
             })
             .collect()
     }
@@ -352,10 +492,17 @@ mod tests {
         for len in [1, 15, 16, 17, 384, 1000] {
             let a: Vec<f32> = (0..len).map(|i| (i as f32 * 0.37).sin()).collect();
             let b: Vec<f32> = (0..len).map(|i| (i as f32 * 0.11).cos()).collect();
-            let exact_dot: f64 = a.iter().zip(&b).map(|(x, y)| f64::from(*x) * f64::from(*y)).sum();
+            let exact_dot: f64 = a
+                .iter()
+                .zip(&b)
+                .map(|(x, y)| f64::from(*x) * f64::from(*y))
+                .sum();
             assert!((f64::from(dot(&a, &b)) - exact_dot).abs() < 1e-3, "{len}");
             let exact_l2 = Distance::L2.between(&a, &b);
-            assert!((f64::from(squared_l2(&a, &b)) - exact_l2).abs() < 1e-3, "{len}");
+            assert!(
+                (f64::from(squared_l2(&a, &b)) - exact_l2).abs() < 1e-3,
+                "{len}"
+            );
         }
     }
 
@@ -379,8 +526,60 @@ mod tests {
     }
 
     #[test]
+    fn filters_on_the_columns_match_filter_matches() {
+        let mut copy = Replica::new(1, Distance::L2);
+        let metas = [
+            Metadata::from([("k".to_owned(), "a".into()), ("n".to_owned(), 1.into())]),
+            Metadata::from([("k".to_owned(), "b".into())]),
+            Metadata::new(),
+            Metadata::from([("n".to_owned(), 2.5.into()), ("f".to_owned(), true.into())]),
+        ];
+        for (i, m) in metas.iter().enumerate() {
+            copy.put(Row {
+                id: id(&format!("r{i}")),
+                embedding: vec![i as f32],
+                document: None,
+                metadata: m.clone(),
+            });
+        }
+        // An overwrite drops the keys the new metadata lacks.
+        copy.put(Row {
+            id: id("r1"),
+            embedding: vec![1.0],
+            document: None,
+            metadata: Metadata::from([("n".to_owned(), 1.0.into())]),
+        });
+        let metas = [
+            metas[0].clone(),
+            Metadata::from([("n".to_owned(), 1.0.into())]),
+            metas[2].clone(),
+            metas[3].clone(),
+        ];
+        for (i, m) in metas.iter().enumerate() {
+            assert_eq!(&copy.metadata(i), m);
+        }
+        for text in [
+            r#"{"k": "a"}"#,
+            r#"{"k": {"$ne": "a"}}"#,
+            r#"{"n": {"$gte": 1}}"#,
+            r#"{"n": 1}"#,
+            r#"{"k": {"$nin": ["a", "b"]}}"#,
+            r#"{"$or": [{"f": true}, {"k": {"$in": ["b"]}}]}"#,
+            r#"{"$and": [{"n": {"$lt": 3}}, {"missing": {"$ne": 0}}]}"#,
+        ] {
+            let filter =
+                Filter::from_json(&serde_json::from_str(text).expect("json")).expect("filter");
+            let expected: Vec<bool> = metas.iter().map(|m| filter.matches(m)).collect();
+            assert_eq!(copy.mask(&filter), expected, "{text}");
+        }
+    }
+
+    #[test]
     fn overwrite_keeps_one_row_and_zero_vectors_are_at_cosine_one() {
-        let mut copy = copy_of(Distance::Cosine, &[("a", vec![1.0, 0.0]), ("z", vec![0.0, 0.0])]);
+        let mut copy = copy_of(
+            Distance::Cosine,
+            &[("a", vec![1.0, 0.0]), ("z", vec![0.0, 0.0])],
+        );
         copy.put(Row {
             id: id("a"),
             embedding: vec![0.0, 1.0],

@@ -117,13 +117,21 @@ async fn checks_and_keys_refuse_bad_rows(db: &TestDb) {
             .await;
     }
     let again = collection_row(db, "docs");
-    db.assert_refused("a second collection named docs", "vector_collections", again)
-        .await;
+    db.assert_refused(
+        "a second collection named docs",
+        "vector_collections",
+        again,
+    )
+    .await;
 
     db.assert_accepted("a record", "vector_records", record_row("docs", "r1"))
         .await;
-    db.assert_refused("the same id twice", "vector_records", record_row("docs", "r1"))
-        .await;
+    db.assert_refused(
+        "the same id twice",
+        "vector_records",
+        record_row("docs", "r1"),
+    )
+    .await;
     db.assert_refused(
         "a record of no collection",
         "vector_records",
@@ -163,7 +171,10 @@ async fn entities_round_trip(db: &TestDb) {
     .expect("insert collection");
     assert_eq!(collection.distance, VectorDistance::InnerProduct);
     assert_eq!(collection.metadata["version"], 2);
-    let embedding: Vec<u8> = [0.5_f32, -1.25].iter().flat_map(|x| x.to_le_bytes()).collect();
+    let embedding: Vec<u8> = [0.5_f32, -1.25]
+        .iter()
+        .flat_map(|x| x.to_le_bytes())
+        .collect();
     for (id, document) in [("b", None), ("a", Some("text".to_owned()))] {
         vector_records::ActiveModel {
             collection: Set("employee_documents".to_owned()),
@@ -195,4 +206,8 @@ async fn entities_round_trip(db: &TestDb) {
     assert_eq!(read, collection);
 }
 
-db_tests!(matches_design, checks_and_keys_refuse_bad_rows, entities_round_trip);
+db_tests!(
+    matches_design,
+    checks_and_keys_refuse_bad_rows,
+    entities_round_trip
+);

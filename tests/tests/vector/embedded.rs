@@ -11,9 +11,7 @@ use repository::vector::{
 };
 use repository::{DatabaseManager, DbConfig, Page};
 use sea_orm::ActiveValue::Set;
-use sea_orm::{
-    ActiveModelTrait, DatabaseExecutor, EntityTrait, TransactionTrait,
-};
+use sea_orm::{ActiveModelTrait, DatabaseExecutor, EntityTrait, TransactionTrait};
 use tests::{TestDb, db_tests};
 
 use super::suite::{id, rec};
@@ -77,7 +75,11 @@ async fn a_chunk_and_its_embedding_commit_together(db: &TestDb) {
             .expect("query");
         assert_eq!(chunks.is_some(), commit, "chunk row, commit = {commit}");
         assert_eq!(embeddings.len(), usize::from(commit), "commit = {commit}");
-        assert_eq!(query_ids(&found).len(), usize::from(commit), "commit = {commit}");
+        assert_eq!(
+            query_ids(&found).len(),
+            usize::from(commit),
+            "commit = {commit}"
+        );
     }
 }
 
@@ -101,7 +103,10 @@ async fn a_transaction_sees_its_own_writes_and_leaks_none(db: &TestDb) {
         .upsert(&c, vec![rec("pending", &[1.0, 0.0])])
         .await
         .expect("upsert in txn");
-    in_txn.delete(&c, &[id("committed")]).await.expect("delete in txn");
+    in_txn
+        .delete(&c, &[id("committed")])
+        .await
+        .expect("delete in txn");
     let inside = in_txn
         .query(&c, &[vec![1.0, 0.0]], 5, None)
         .await
@@ -140,8 +145,9 @@ async fn another_process_writes_are_seen(db: &TestDb) {
     let other = DatabaseManager::connect_with(DbConfig::new(db.url.clone()))
         .await
         .expect("second manager");
-    let second: Arc<dyn VectorStore> =
-        Arc::new(EmbeddedVectorStore::new(other.connection().await.expect("conn")));
+    let second: Arc<dyn VectorStore> = Arc::new(EmbeddedVectorStore::new(
+        other.connection().await.expect("conn"),
+    ));
     let near = |found: &[Vec<repository::vector::QueryMatch>]| query_ids(found);
 
     // An insert and an overwrite.

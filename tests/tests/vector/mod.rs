@@ -53,6 +53,7 @@ vector_suite!(
     delete_by_filter,
     every_filter_operator,
     knn_matches_brute_force_for_every_metric,
+    concurrent_queries_get_their_own_answers,
     ties_are_broken_by_id,
     paging_lists_every_id_once,
     collections_are_isolated,

@@ -9,8 +9,8 @@ use std::sync::Arc;
 use repository::Error;
 use repository::Page;
 use repository::vector::{
-    CollectionName, Distance, Filter, Metadata, MetadataValue, NewCollection, QueryMatch,
-    RecordId, VectorRecord, VectorStore,
+    CollectionName, Distance, Filter, Metadata, MetadataValue, NewCollection, QueryMatch, RecordId,
+    VectorRecord, VectorStore,
 };
 use serde_json::json;
 
@@ -96,7 +96,11 @@ impl Numbers {
 
 /// Chroma's distances, computed here in `f64`.
 fn reference_distance(distance: Distance, a: &[f32], b: &[f32]) -> f64 {
-    let dot: f64 = a.iter().zip(b).map(|(x, y)| f64::from(*x) * f64::from(*y)).sum();
+    let dot: f64 = a
+        .iter()
+        .zip(b)
+        .map(|(x, y)| f64::from(*x) * f64::from(*y))
+        .sum();
     match distance {
         Distance::L2 => a
             .iter()
@@ -247,7 +251,11 @@ pub async fn get_keeps_the_order_of_ids_and_skips_missing(f: &Fixture) {
     assert_eq!(order, ["c", "a"]);
     assert_eq!(got[0].embedding, [7.0, 8.0]);
     assert_eq!(got[0].document.as_deref(), Some(""));
-    assert_eq!(got[1].embedding, [0.1, tiny], "embeddings come back bit for bit");
+    assert_eq!(
+        got[1].embedding,
+        [0.1, tiny],
+        "embeddings come back bit for bit"
+    );
     assert_eq!(got[1].document.as_deref(), Some("alpha"));
     assert_eq!(
         got[1].metadata,
@@ -319,9 +327,15 @@ pub async fn delete_by_filter(f: &Fixture) {
         .upsert(
             &c,
             vec![
-                rec("a", &[0.0, 0.0]).meta("kind", "draft").meta("year", 2020),
-                rec("b", &[1.0, 0.0]).meta("kind", "final").meta("year", 2021),
-                rec("c", &[2.0, 0.0]).meta("kind", "draft").meta("year", 2022),
+                rec("a", &[0.0, 0.0])
+                    .meta("kind", "draft")
+                    .meta("year", 2020),
+                rec("b", &[1.0, 0.0])
+                    .meta("kind", "final")
+                    .meta("year", 2021),
+                rec("c", &[2.0, 0.0])
+                    .meta("kind", "draft")
+                    .meta("year", 2022),
                 rec("d", &[3.0, 0.0]),
             ],
         )
@@ -387,7 +401,9 @@ pub async fn every_filter_operator(f: &Fixture) {
                     .meta("kind", "contract")
                     .meta("year", 2021)
                     .meta("draft", true),
-                rec("r4", &[4.0, 0.0]).meta("kind", "review").meta("score", 0.1),
+                rec("r4", &[4.0, 0.0])
+                    .meta("kind", "review")
+                    .meta("score", 0.1),
                 rec("r5", &[5.0, 0.0]),
                 rec("r6", &[6.0, 0.0])
                     .meta("kind", "policy")
@@ -401,7 +417,10 @@ pub async fn every_filter_operator(f: &Fixture) {
     let cases: Vec<(serde_json::Value, &[&str])> = vec![
         (json!({"kind": "resume"}), &["r1", "r2"]),
         (json!({"kind": {"$eq": "resume"}}), &["r1", "r2"]),
-        (json!({"kind": {"$ne": "resume"}}), &["r3", "r4", "r5", "r6"]),
+        (
+            json!({"kind": {"$ne": "resume"}}),
+            &["r3", "r4", "r5", "r6"],
+        ),
         (json!({"year": {"$gt": 2021}}), &["r2", "r6"]),
         (json!({"year": {"$gte": 2021}}), &["r2", "r3", "r6"]),
         (json!({"year": {"$lt": 2021}}), &["r1"]),
@@ -409,7 +428,10 @@ pub async fn every_filter_operator(f: &Fixture) {
         (json!({"score": {"$gte": 0.5}}), &["r1", "r2", "r6"]),
         (json!({"score": {"$lt": 0.5}}), &["r4"]),
         (json!({"year": 2022}), &["r2"]),
-        (json!({"kind": {"$in": ["resume", "policy"]}}), &["r1", "r2", "r6"]),
+        (
+            json!({"kind": {"$in": ["resume", "policy"]}}),
+            &["r1", "r2", "r6"],
+        ),
         (
             json!({"kind": {"$nin": ["resume", "policy"]}}),
             &["r3", "r4", "r5"],
@@ -423,7 +445,10 @@ pub async fn every_filter_operator(f: &Fixture) {
             json!({"$and": [{"kind": "resume"}, {"year": {"$gt": 2020}}]}),
             &["r2"],
         ),
-        (json!({"$or": [{"kind": "review"}, {"year": 2023}]}), &["r4", "r6"]),
+        (
+            json!({"$or": [{"kind": "review"}, {"year": 2023}]}),
+            &["r4", "r6"],
+        ),
         (
             json!({"$and": [
                 {"$or": [{"kind": "resume"}, {"kind": "contract"}]},
@@ -461,17 +486,10 @@ pub async fn knn_matches_brute_force_for_every_metric(f: &Fixture) {
             })
             .collect();
         for batch in records.chunks(70) {
-            f.store
-                .upsert(&c, batch.to_vec())
-                .await
-                .expect("upsert");
+            f.store.upsert(&c, batch.to_vec()).await.expect("upsert");
         }
         let queries: Vec<Vec<f32>> = (0..4).map(|_| numbers.vector(dimension)).collect();
-        let found = f
-            .store
-            .query(&c, &queries, 10, None)
-            .await
-            .expect("query");
+        let found = f.store.query(&c, &queries, 10, None).await.expect("query");
         assert_eq!(found.len(), queries.len(), "one list per query embedding");
         for (query, matches) in queries.iter().zip(&found) {
             let expected = brute_force(distance, &records, query, 10);
@@ -480,7 +498,10 @@ pub async fn knn_matches_brute_force_for_every_metric(f: &Fixture) {
             for (m, (_, d)) in matches.iter().zip(&expected) {
                 assert!(close(m.distance, *d), "{distance}: {} vs {d}", m.distance);
                 let i: usize = m.id.as_str()[1..].parse().expect("index");
-                assert_eq!(m.document.as_deref(), Some(format!("document {i}").as_str()));
+                assert_eq!(
+                    m.document.as_deref(),
+                    Some(format!("document {i}").as_str())
+                );
                 assert_eq!(m.metadata, records[i].metadata);
             }
         }
@@ -516,6 +537,59 @@ pub async fn knn_matches_brute_force_for_every_metric(f: &Fixture) {
             all[0].windows(2).all(|w| w[0].distance <= w[1].distance),
             "{distance}: nearest first"
         );
+    }
+}
+
+/// Sixteen queries at once on a collection large enough to be searched in passes shared by
+/// concurrent queries (and split over the cores): each gets its own answer, the brute force's,
+/// with its own filter.
+pub async fn concurrent_queries_get_their_own_answers(f: &Fixture) {
+    let dimension = 384;
+    let c = f
+        .create("concurrent-queries", dimension as u32, Distance::Cosine)
+        .await;
+    let mut numbers = Numbers(0x2545_f491_4f6c_dd1d);
+    let records: Arc<Vec<VectorRecord>> = Arc::new(
+        (0..3000)
+            .map(|i| {
+                rec(&format!("r{i:04}"), &numbers.vector(dimension))
+                    .meta("bucket", i64::from(i % 4))
+            })
+            .collect(),
+    );
+    for batch in records.chunks(500) {
+        f.store.upsert(&c, batch.to_vec()).await.expect("upsert");
+    }
+    let mut tasks = Vec::new();
+    for task in 0..16_i64 {
+        let (store, c, records) = (Arc::clone(&f.store), c.clone(), Arc::clone(&records));
+        let query = numbers.vector(dimension);
+        tasks.push(tokio::spawn(async move {
+            let bucket = task % 4;
+            let found = store
+                .query(
+                    &c,
+                    std::slice::from_ref(&query),
+                    5,
+                    (task % 2 == 0).then(|| filter(json!({"bucket": bucket}))),
+                )
+                .await
+                .expect("query");
+            let candidates: Vec<VectorRecord> = records
+                .iter()
+                .filter(|r| task % 2 == 1 || r.metadata.get("bucket") == Some(&bucket.into()))
+                .cloned()
+                .collect();
+            let expected = brute_force(Distance::Cosine, &candidates, &query, 5);
+            let expected_ids: Vec<&str> = expected.iter().map(|(id, _)| id.as_str()).collect();
+            assert_eq!(ids(&found[0]), expected_ids, "task {task}");
+            for (m, (_, d)) in found[0].iter().zip(&expected) {
+                assert!(close(m.distance, *d), "task {task}: {} vs {d}", m.distance);
+            }
+        }));
+    }
+    for task in tasks {
+        task.await.expect("task");
     }
 }
 
@@ -560,7 +634,9 @@ pub async fn ties_are_broken_by_id(f: &Fixture) {
 pub async fn paging_lists_every_id_once(f: &Fixture) {
     let c = f.create("paging", 2, Distance::L2).await;
     // Written in an order unrelated to id order, in several calls.
-    let mut all: Vec<String> = (0..257).map(|i| format!("id-{:04}", (i * 37) % 257)).collect();
+    let mut all: Vec<String> = (0..257)
+        .map(|i| format!("id-{:04}", (i * 37) % 257))
+        .collect();
     for batch in all.chunks(60) {
         let records = batch.iter().map(|i| rec(i, &[1.0, 2.0])).collect();
         f.store.upsert(&c, records).await.expect("upsert");
@@ -582,7 +658,13 @@ pub async fn paging_lists_every_id_once(f: &Fixture) {
     assert_eq!(listed, all, "every id once, in id order");
     assert_validation(
         f.store
-            .list_ids(&c, Page { limit: 0, offset: 0 })
+            .list_ids(
+                &c,
+                Page {
+                    limit: 0,
+                    offset: 0,
+                },
+            )
             .await,
         "a page of 0",
     );
@@ -593,7 +675,10 @@ pub async fn collections_are_isolated(f: &Fixture) {
     let one = f.create("one", 2, Distance::L2).await;
     let two = f.create("two", 3, Distance::Cosine).await;
     f.store
-        .upsert(&one, vec![rec("x", &[1.0, 1.0]), rec("only-one", &[0.0, 0.0])])
+        .upsert(
+            &one,
+            vec![rec("x", &[1.0, 1.0]), rec("only-one", &[0.0, 0.0])],
+        )
         .await
         .expect("upsert one");
     f.store
@@ -602,7 +687,11 @@ pub async fn collections_are_isolated(f: &Fixture) {
         .expect("upsert two");
     assert_eq!(f.store.count(&one).await.expect("count"), 2);
     assert_eq!(f.store.count(&two).await.expect("count"), 1);
-    let got = f.store.get(&two, &[id("x"), id("only-one")]).await.expect("get");
+    let got = f
+        .store
+        .get(&two, &[id("x"), id("only-one")])
+        .await
+        .expect("get");
     assert_eq!(got.len(), 1);
     assert_eq!(got[0].embedding, [1.0, 2.0, 3.0]);
     let found = f
@@ -644,11 +733,7 @@ pub async fn concurrent_upserts_all_land(f: &Fixture) {
         task.await.expect("task");
     }
     assert_eq!(f.store.count(&c).await.expect("count"), 400);
-    let listed = f
-        .store
-        .list_ids(&c, Page::first(1000))
-        .await
-        .expect("ids");
+    let listed = f.store.list_ids(&c, Page::first(1000)).await.expect("ids");
     let unique: BTreeSet<_> = listed.iter().collect();
     assert_eq!(unique.len(), 400);
     let found = f
@@ -675,8 +760,14 @@ pub async fn bad_input_is_refused_and_nothing_written(f: &Fixture) {
         ("NaN", rec("bad", &[1.0, f32::NAN, 3.0])),
         ("infinity", rec("bad", &[f32::INFINITY, 0.0, 0.0])),
         ("-infinity", rec("bad", &[0.0, 0.0, f32::NEG_INFINITY])),
-        ("NaN metadata", rec("bad", &[0.0, 0.0, 0.0]).meta("x", f64::NAN)),
-        ("empty metadata key", rec("bad", &[0.0, 0.0, 0.0]).meta("", 1)),
+        (
+            "NaN metadata",
+            rec("bad", &[0.0, 0.0, 0.0]).meta("x", f64::NAN),
+        ),
+        (
+            "empty metadata key",
+            rec("bad", &[0.0, 0.0, 0.0]).meta("", 1),
+        ),
     ] {
         assert_validation(f.store.upsert(&c, vec![good(), bad]).await, what);
         assert_eq!(f.store.count(&c).await.expect("count"), 1, "{what}");
@@ -698,7 +789,10 @@ pub async fn bad_input_is_refused_and_nothing_written(f: &Fixture) {
     );
     let mut bad_meta = NewCollection::new(f.name("bad-meta"), 3, Distance::L2);
     bad_meta.metadata.insert("x".into(), f64::INFINITY.into());
-    assert_validation(f.store.create_collection(bad_meta).await, "collection metadata");
+    assert_validation(
+        f.store.create_collection(bad_meta).await,
+        "collection metadata",
+    );
 
     let q = || vec![vec![1.0, 2.0, 3.0]];
     assert_validation(f.store.query(&c, &q(), 0, None).await, "k = 0");
@@ -707,7 +801,9 @@ pub async fn bad_input_is_refused_and_nothing_written(f: &Fixture) {
         "a query of the wrong dimension",
     );
     assert_validation(
-        f.store.query(&c, &[vec![1.0, f32::NAN, 3.0]], 1, None).await,
+        f.store
+            .query(&c, &[vec![1.0, f32::NAN, 3.0]], 1, None)
+            .await,
         "a NaN query",
     );
     for malformed in [
@@ -730,7 +826,9 @@ pub async fn bad_input_is_refused_and_nothing_written(f: &Fixture) {
         "$or of nothing",
     );
     assert_validation(
-        f.store.delete_where(&c, &Filter::Gt("a".into(), "x".into())).await,
+        f.store
+            .delete_where(&c, &Filter::Gt("a".into(), "x".into()))
+            .await,
         "$gt of a string",
     );
     assert_eq!(f.store.count(&c).await.expect("count"), 1);
@@ -741,24 +839,16 @@ pub async fn missing_collections_are_not_found(f: &Fixture) {
     let c = f.name("missing");
     assert_not_found(f.store.get_collection(&c).await, "get_collection");
     assert_not_found(f.store.delete_collection(&c).await, "delete_collection");
-    assert_not_found(
-        f.store.upsert(&c, vec![rec("a", &[1.0])]).await,
-        "upsert",
-    );
+    assert_not_found(f.store.upsert(&c, vec![rec("a", &[1.0])]).await, "upsert");
     assert_not_found(f.store.get(&c, &[id("a")]).await, "get");
     assert_not_found(f.store.delete(&c, &[id("a")]).await, "delete");
     assert_not_found(
-        f.store
-            .delete_where(&c, &filter(json!({"a": 1})))
-            .await,
+        f.store.delete_where(&c, &filter(json!({"a": 1}))).await,
         "delete_where",
     );
     assert_not_found(f.store.list_ids(&c, Page::first(5)).await, "list_ids");
     assert_not_found(f.store.count(&c).await, "count");
-    assert_not_found(
-        f.store.query(&c, &[vec![1.0]], 1, None).await,
-        "query",
-    );
+    assert_not_found(f.store.query(&c, &[vec![1.0]], 1, None).await, "query");
 }
 
 /// Creating a collection again with the same dimension and distance returns it; with another
@@ -774,7 +864,10 @@ pub async fn dimension_is_fixed_and_create_is_idempotent(f: &Fixture) {
         .create_collection(NewCollection::new(c.clone(), 3, Distance::Cosine))
         .await
         .expect("same again");
-    assert_eq!((again.dimension, again.distance, again.count), (3, Distance::Cosine, 1));
+    assert_eq!(
+        (again.dimension, again.distance, again.count),
+        (3, Distance::Cosine, 1)
+    );
     for (dimension, distance) in [(4, Distance::Cosine), (3, Distance::L2)] {
         let result = f
             .store
@@ -786,7 +879,9 @@ pub async fn dimension_is_fixed_and_create_is_idempotent(f: &Fixture) {
         );
     }
     assert_validation(
-        f.store.upsert(&c, vec![rec("b", &[1.0, 0.0, 0.0, 0.0])]).await,
+        f.store
+            .upsert(&c, vec![rec("b", &[1.0, 0.0, 0.0, 0.0])])
+            .await,
         "a record of another dimension",
     );
     let kept = f.store.get_collection(&c).await.expect("get");
