@@ -366,6 +366,10 @@ async fn bench_emits_every_op_as_json() {
             "update_by_pk",
             "txn_feedback",
             "cleanup_expired",
+            "vector_upsert",
+            "vector_load",
+            "vector_query",
+            "vector_query_filtered",
             "cache_set",
             "cache_get",
             "rate_limit",
@@ -379,6 +383,8 @@ async fn bench_emits_every_op_as_json() {
         lines[5]["n"], 500,
         "cleanup_expired deletes the expired half of 1,000 rows"
     );
+    assert_eq!(lines[6]["n"], 1000, "vector_upsert: 100,000 records × 0.01");
+    assert_eq!(lines[8]["n"], 20, "vector_query: 2,000 queries × 0.01");
     assert!(
         lines
             .last()
@@ -398,7 +404,10 @@ fn assert_op_lines(lines: &[serde_json::Value]) {
             line["ops_per_sec"].as_f64().is_some_and(|r| r > 0.0),
             "{line}"
         );
-        let timed = !matches!(op, "insert_bulk" | "cleanup_expired");
+        let timed = !matches!(
+            op,
+            "insert_bulk" | "cleanup_expired" | "vector_upsert" | "vector_load"
+        );
         assert_eq!(line.get("p50_us").is_some(), timed, "{line}");
         if timed {
             let (p50, p99) = (
@@ -460,6 +469,49 @@ async fn bench_runs_the_cache_ops_alone() {
         format!("{refused:#}").contains("--cache-url none"),
         "{refused:#}"
     );
+}
+
+/// The vector ops alone run on the embedded store without the knowledge rows; a Chroma URL is
+/// refused until that backend exists, a bad one by name.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bench_runs_the_vector_ops_alone() {
+    let lines = bench_json(&["--ops", "vector_query", "--cache-url", "none"]).await;
+    let ops: Vec<&str> = lines.iter().filter_map(|l| l["op"].as_str()).collect();
+    assert_eq!(
+        ops,
+        [
+            "vector_upsert",
+            "vector_load",
+            "vector_query",
+            "vector_query_filtered",
+            "peak_rss"
+        ],
+        "vector_query runs the upsert it reads, and no knowledge op"
+    );
+    assert_op_lines(&lines);
+
+    let dir = tempfile::tempdir().expect("dir");
+    for (url, expected) in [
+        ("http://127.0.0.1:8000", "Chroma backend not built yet"),
+        ("ftp://x", "--vector-url"),
+    ] {
+        let err = dal(
+            dir.path(),
+            &HashMap::new(),
+            &[
+                "bench",
+                "--ops",
+                "vector_upsert",
+                "--cache-url",
+                "none",
+                "--vector-url",
+                url,
+            ],
+        )
+        .await
+        .expect_err("refused");
+        assert!(format!("{err:#}").contains(expected), "{err:#}");
+    }
 }
 
 /// On Redis, with the pool size given on the command line; only the bench's own keys are

@@ -127,7 +127,7 @@ fn norm(v: &[f32]) -> f32 {
 }
 
 /// `a · b` in `f32`, in [`LANES`] independent sums so that the loop vectorises.
-#[inline]
+#[inline(always)]
 fn dot(a: &[f32], b: &[f32]) -> f32 {
     let mut acc = [0.0_f32; LANES];
     let (a_head, a_tail) = a.split_at(a.len() - a.len() % LANES);
@@ -145,7 +145,7 @@ fn dot(a: &[f32], b: &[f32]) -> f32 {
 }
 
 /// `Σ (aᵢ - bᵢ)²` in `f32`, vectorised like [`dot`].
-#[inline]
+#[inline(always)]
 fn squared_l2(a: &[f32], b: &[f32]) -> f32 {
     let mut acc = [0.0_f32; LANES];
     let (a_head, a_tail) = a.split_at(a.len() - a.len() % LANES);
@@ -161,6 +161,39 @@ fn squared_l2(a: &[f32], b: &[f32]) -> f32 {
         sum += (x - y) * (x - y);
     }
     sum
+}
+
+/// Score `rows` (row `start` onwards of the replica, `dimension` components each, with their
+/// `norms`) against every query into `outs`, skipping rows a query's mask leaves out.
+///
+/// Compiled for several instruction sets (AVX-512, AVX2, …) and chosen at run time for the CPU
+/// at hand, so that the loops of [`dot`] and [`squared_l2`], inlined here, use its widest
+/// registers; the result is the same on every one (the same sums, in the same order).
+#[multiversion::multiversion(targets = "simd")]
+#[allow(clippy::too_many_arguments)]
+fn score_rows<'q>(
+    rows: &[f32],
+    norms: &[f32],
+    dimension: usize,
+    distance: Distance,
+    start: usize,
+    queries: &[Prepared<'q>],
+    masks: &[Option<&[bool]>],
+    outs: &mut [&mut [f32]],
+) {
+    for (offset, (row, &row_norm)) in rows.chunks_exact(dimension).zip(norms).enumerate() {
+        let at = start + offset;
+        for ((query, mask), out) in queries.iter().zip(masks).zip(outs.iter_mut()) {
+            if mask.is_some_and(|m| !m[at]) {
+                continue;
+            }
+            out[offset] = match distance {
+                Distance::L2 => squared_l2(row, query.embedding),
+                Distance::InnerProduct => 1.0 - dot(row, query.embedding),
+                Distance::Cosine => 1.0 - dot(row, query.embedding) * row_norm * query.norm,
+            };
+        }
+    }
 }
 
 /// An `f32` distance ordered totally (NaN last), with the row it belongs to.
@@ -384,23 +417,18 @@ impl Replica {
         masks: &[Option<&[bool]>],
         outs: &mut [&mut [f32]],
     ) {
-        let d = self.dimension;
         let count = outs.first().map_or(0, |o| o.len());
-        let rows = self.vectors[start * d..(start + count) * d].chunks_exact(d);
-        for (offset, row) in rows.enumerate() {
-            let at = start + offset;
-            let row_norm = self.norms[at];
-            for ((query, mask), out) in queries.iter().zip(masks).zip(outs.iter_mut()) {
-                if mask.is_some_and(|m| !m[at]) {
-                    continue;
-                }
-                out[offset] = match self.distance {
-                    Distance::L2 => squared_l2(row, query.embedding),
-                    Distance::InnerProduct => 1.0 - dot(row, query.embedding),
-                    Distance::Cosine => 1.0 - dot(row, query.embedding) * row_norm * query.norm,
-                };
-            }
-        }
+        let d = self.dimension;
+        score_rows(
+            &self.vectors[start * d..(start + count) * d],
+            &self.norms[start..start + count],
+            d,
+            self.distance,
+            start,
+            queries,
+            masks,
+            outs,
+        );
     }
 
     /// How far an `f32` distance may be from the exact one, for a row at approximate distance
