@@ -358,23 +358,31 @@ async fn begin_snapshot(pool: &DatabaseConnection) -> Result<DatabaseTransaction
     })
 }
 
-/// Every record of the collection with `seq > after`.
+/// Every record of the collection with `seq > after`, as stored.
 async fn records_after<C: ConnectionTrait>(
     db: &C,
     name: &CollectionName,
     after: Option<i64>,
-    dimension: u32,
-) -> Result<Vec<Row>> {
+) -> Result<Vec<vector_records::Model>> {
     let mut find =
         vector_records::Entity::find().filter(vector_records::Column::Collection.eq(name.as_str()));
     if let Some(seq) = after {
         find = find.filter(vector_records::Column::Seq.gt(seq));
     }
-    find.all(db)
-        .await?
-        .into_iter()
-        .map(|m| row_of(m, dimension))
-        .collect()
+    Ok(find.all(db).await?)
+}
+
+/// Put `models` into `replica`, each decoded as it goes in (so that the stored bytes of the
+/// ones already in are freed while the others wait).
+fn put_all(
+    replica: &mut Replica,
+    models: Vec<vector_records::Model>,
+    dimension: u32,
+) -> Result<()> {
+    for model in models {
+        replica.put(row_of(model, dimension)?);
+    }
+    Ok(())
 }
 
 /// Bring `shared` up to the collection's committed state (at least `wanted.seq`): the rows
@@ -399,11 +407,13 @@ async fn refresh(
         .as_ref()
         .filter(|s| s.uid == now.uid && now.purged_seq <= s.seq)
         .map(|s| s.seq);
-    let rows = records_after(&txn, name, incremental, now.dimension).await?;
+    let models = records_after(&txn, name, incremental).await?;
     txn.commit().await?;
     let span = tracing::Span::current();
     span.record("vector.full", incremental.is_none());
-    span.record("vector.rows", rows.len());
+    span.record("vector.rows", models.len());
+    // Taken out while it changes: if a stored row cannot be read, the replica is dropped and the
+    // next query reads the collection afresh.
     let mut current = match shared.take() {
         Some(s) if incremental.is_some() => s,
         _ => Shared {
@@ -412,9 +422,7 @@ async fn refresh(
             replica: Replica::new(now.dimension as usize, now.distance),
         },
     };
-    for row in rows {
-        current.replica.put(row);
-    }
+    put_all(&mut current.replica, models, now.dimension)?;
     current.seq = now.seq;
     *shared = Some(current);
     Ok(())
@@ -546,9 +554,8 @@ impl<C: VectorDb> EmbeddedVectorStore<C> {
         filter: Option<&Filter>,
     ) -> Result<Vec<Vec<QueryMatch>>> {
         let mut replica = Replica::new(head.dimension as usize, head.distance);
-        for row in records_after(&self.db, name, None, head.dimension).await? {
-            replica.put(row);
-        }
+        let models = records_after(&self.db, name, None).await?;
+        put_all(&mut replica, models, head.dimension)?;
         Ok(replica.search(queries, k, filter))
     }
 }
