@@ -358,27 +358,60 @@ async fn begin_snapshot(pool: &DatabaseConnection) -> Result<DatabaseTransaction
     })
 }
 
-/// Every record of the collection with `seq > after`, as stored.
-async fn records_after<C: ConnectionTrait>(
+/// Records read per statement when a whole collection is loaded (so that only one page of
+/// stored rows is in memory beside the replica).
+const LOAD_PAGE: u64 = 5_000;
+
+/// Put the collection's records into `replica`: those with `seq > after`, or all of them (in
+/// pages, by id) when `after` is `None`. Returns how many were read.
+async fn load_into<C: ConnectionTrait>(
     db: &C,
     name: &CollectionName,
     after: Option<i64>,
-) -> Result<Vec<vector_records::Model>> {
-    let mut find =
-        vector_records::Entity::find().filter(vector_records::Column::Collection.eq(name.as_str()));
+    replica: &mut Replica,
+    dimension: u32,
+) -> Result<usize> {
+    let in_collection = vector_records::Column::Collection.eq(name.as_str());
     if let Some(seq) = after {
-        find = find.filter(vector_records::Column::Seq.gt(seq));
+        let models = vector_records::Entity::find()
+            .filter(in_collection)
+            .filter(vector_records::Column::Seq.gt(seq))
+            .all(db)
+            .await?;
+        let read = models.len();
+        put_all(replica, models, dimension)?;
+        return Ok(read);
     }
-    Ok(find.all(db).await?)
+    let total = count_records(db, name).await?;
+    replica.reserve(usize::try_from(total).unwrap_or(0));
+    let mut read = 0;
+    let mut last: Option<String> = None;
+    loop {
+        let mut page = vector_records::Entity::find().filter(in_collection.clone());
+        if let Some(id) = &last {
+            page = page.filter(vector_records::Column::Id.gt(id.as_str()));
+        }
+        let models = page
+            .order_by_asc(vector_records::Column::Id)
+            .limit(LOAD_PAGE)
+            .all(db)
+            .await?;
+        let Some(tail) = models.last() else {
+            return Ok(read);
+        };
+        last = Some(tail.id.clone());
+        read += models.len();
+        put_all(replica, models, dimension)?;
+    }
 }
 
-/// Put `models` into `replica`, each decoded as it goes in (so that the stored bytes of the
-/// ones already in are freed while the others wait).
+/// Put `models` into `replica`, each decoded as it goes in.
 fn put_all(
     replica: &mut Replica,
     models: Vec<vector_records::Model>,
     dimension: u32,
 ) -> Result<()> {
+    replica.reserve(models.len());
     for model in models {
         replica.put(row_of(model, dimension)?);
     }
@@ -407,11 +440,6 @@ async fn refresh(
         .as_ref()
         .filter(|s| s.uid == now.uid && now.purged_seq <= s.seq)
         .map(|s| s.seq);
-    let models = records_after(&txn, name, incremental).await?;
-    txn.commit().await?;
-    let span = tracing::Span::current();
-    span.record("vector.full", incremental.is_none());
-    span.record("vector.rows", models.len());
     // Taken out while it changes: if a stored row cannot be read, the replica is dropped and the
     // next query reads the collection afresh.
     let mut current = match shared.take() {
@@ -422,7 +450,11 @@ async fn refresh(
             replica: Replica::new(now.dimension as usize, now.distance),
         },
     };
-    put_all(&mut current.replica, models, now.dimension)?;
+    let read = load_into(&txn, name, incremental, &mut current.replica, now.dimension).await?;
+    txn.commit().await?;
+    let span = tracing::Span::current();
+    span.record("vector.full", incremental.is_none());
+    span.record("vector.rows", read);
     current.seq = now.seq;
     *shared = Some(current);
     Ok(())
@@ -554,8 +586,7 @@ impl<C: VectorDb> EmbeddedVectorStore<C> {
         filter: Option<&Filter>,
     ) -> Result<Vec<Vec<QueryMatch>>> {
         let mut replica = Replica::new(head.dimension as usize, head.distance);
-        let models = records_after(&self.db, name, None).await?;
-        put_all(&mut replica, models, head.dimension)?;
+        load_into(&self.db, name, None, &mut replica, head.dimension).await?;
         Ok(replica.search(queries, k, filter))
     }
 }

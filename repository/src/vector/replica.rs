@@ -236,6 +236,16 @@ impl Replica {
         }
     }
 
+    /// Make room for `more` records beyond those held (a load reserves once instead of growing
+    /// the buffers step by step, which would hold two copies at each step).
+    pub(crate) fn reserve(&mut self, more: usize) {
+        self.vectors.reserve_exact(more * self.dimension);
+        self.norms.reserve_exact(more);
+        self.ids.reserve_exact(more);
+        self.documents.reserve_exact(more);
+        self.positions.reserve(more);
+    }
+
     /// Records held.
     pub(crate) fn len(&self) -> usize {
         self.ids.len()

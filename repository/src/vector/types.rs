@@ -289,14 +289,14 @@ pub fn validate_metadata(field: &str, metadata: &Metadata) -> Result<()> {
         if key.is_empty() {
             return Err(Error::validation(field, "keys must not be empty", "\"\""));
         }
-        if let MetadataValue::Float(x) = value {
-            if !x.is_finite() {
-                return Err(Error::validation(
-                    format!("{field}.{key}"),
-                    "must be a finite number",
-                    x,
-                ));
-            }
+        if let MetadataValue::Float(x) = value
+            && !x.is_finite()
+        {
+            return Err(Error::validation(
+                format!("{field}.{key}"),
+                "must be a finite number",
+                x,
+            ));
         }
     }
     Ok(())
