@@ -4,12 +4,13 @@ use std::collections::HashMap;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-use anyhow::Result;
+use anyhow::{Context, Result};
 use clap::{Parser, Subcommand};
+use repository::vector::CollectionName;
 
 use crate::config::{Config, ConfigError, redis_url_of};
 use crate::migrate::{self, Action};
-use crate::{App, maintenance, status};
+use crate::{App, maintenance, status, vector};
 use repository::chat::{ChunkStore, ConversationStore, RateLimitStore};
 use repository::knowledge::{MappingStore, SearchCacheRepository, SearchCacheStore};
 
@@ -34,7 +35,8 @@ pub struct Cli {
 /// The subcommands.
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Create the database if missing, migrate it to the latest version and print its status.
+    /// Create the database if missing, migrate it to the latest version, load the reference
+    /// data, create the seeds' vector collections and print the status.
     Init {
         /// Print the status as JSON.
         #[arg(long)]
@@ -88,12 +90,40 @@ pub enum Command {
         /// Multiply every op count.
         #[arg(long, default_value_t = 1.0)]
         scale: f64,
+        /// Where the vector ops run: `embedded` (the benchmark's database) or a Chroma URL.
+        #[arg(long, value_name = "URL", default_value = "embedded")]
+        vector_url: String,
         /// One JSON object per op on stdout.
         #[arg(long)]
         json: bool,
     },
+    /// List vector collections, or show one.
+    Vector {
+        /// What to show.
+        #[command(subcommand)]
+        action: VectorCommand,
+    },
     /// Load the reference technology mappings (idempotent).
     Seed {
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+/// `dal vector …`.
+#[derive(Debug, Subcommand)]
+pub enum VectorCommand {
+    /// Every collection with its dimension, distance and record count.
+    Ls {
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// One collection: dimension, distance, record count and metadata.
+    Info {
+        /// The collection's name.
+        name: String,
         /// Print JSON.
         #[arg(long)]
         json: bool,
@@ -142,9 +172,18 @@ pub async fn run(
         rows,
         ops,
         scale,
+        vector_url,
         json,
     } = cli.command
     {
+        let vector = match crate::config::chroma_url_of(&vector_url, "--vector-url")? {
+            None => crate::config::VectorBackend::Embedded,
+            Some(url) => crate::config::VectorBackend::Chroma {
+                url,
+                tenant: crate::config::DEFAULT_CHROMA_TENANT.to_owned(),
+                database: crate::config::DEFAULT_CHROMA_DATABASE.to_owned(),
+            },
+        };
         let options = crate::bench::BenchOptions {
             database_url: cli.database_url,
             cache_url,
@@ -153,6 +192,7 @@ pub async fn run(
             ops,
             scale,
             json,
+            vector,
         };
         crate::bench::run(options, out).await?;
         return Ok(());
@@ -169,6 +209,13 @@ pub async fn run(
                 seed.inserted = seeded.inserted,
                 seed.updated = seeded.updated,
                 "reference data loaded"
+            );
+            let collections =
+                vector::ensure_seed_collections(app.vector.as_ref(), app.config.vector.dimension)
+                    .await?;
+            tracing::info!(
+                vector.collections = collections.len(),
+                "vector collections ready"
             );
             report(&app, json, out).await?;
             app.close().await
@@ -268,6 +315,11 @@ pub async fn run(
             report(&app, json, out).await?;
             app.close().await
         }
+        Command::Vector { action } => {
+            let app = App::connect(config).await?;
+            vector_command(&app, action, out).await?;
+            app.close().await
+        }
         Command::Bench { .. } => unreachable!("handled before configuration is loaded"),
     }
 }
@@ -288,8 +340,48 @@ fn resolve_config(cli: &Cli, dir: &Path, env: Option<&HashMap<String, String>>) 
     Ok(config)
 }
 
+/// `dal vector ls|info`.
+async fn vector_command(app: &App, action: VectorCommand, out: &mut dyn Write) -> Result<()> {
+    match action {
+        VectorCommand::Ls { json } => {
+            let collections = app
+                .vector
+                .list_collections()
+                .await
+                .context("listing vector collections")?;
+            if json {
+                serde_json::to_writer_pretty(&mut *out, &collections)?;
+                writeln!(out)?;
+            } else {
+                write!(out, "{}", vector::render_list(&collections))?;
+            }
+        }
+        VectorCommand::Info { name, json } => {
+            let name = CollectionName::parse(&name)?;
+            let collection = app
+                .vector
+                .get_collection(&name)
+                .await
+                .with_context(|| format!("reading vector collection {name}"))?;
+            if json {
+                serde_json::to_writer_pretty(&mut *out, &collection)?;
+                writeln!(out)?;
+            } else {
+                write!(out, "{}", vector::render_info(&collection))?;
+            }
+        }
+    }
+    Ok(())
+}
+
 async fn report(app: &App, json: bool, out: &mut dyn Write) -> Result<()> {
-    let status = status::gather(&app.conn, &app.config.db_config(), &app.cache).await?;
+    let status = status::gather(
+        &app.conn,
+        &app.config.db_config(),
+        &app.cache,
+        app.vector.as_ref(),
+    )
+    .await?;
     if json {
         serde_json::to_writer_pretty(&mut *out, &status)?;
         writeln!(out)?;

@@ -3,7 +3,8 @@
 //! Sources, later ones winning: built-in defaults; a TOML file (`--config`, else `DAL_CONFIG`, else
 //! `./dal.toml` when present); a `.env` file in the working directory; the process environment;
 //! then the command-line flags (`--database-url`, `--redis-url`). With nothing set the database is
-//! `./data/dal.sqlite3` and the cache is in-process. A value that cannot be used is a
+//! `./data/dal.sqlite3`, the cache is in-process and vectors live in the database (the embedded
+//! store); `CHROMA_URL` (or `[vector] url`) moves them to a Chroma server. A value that cannot be used is a
 //! [`ConfigError`] naming the variable, flag or file key it came from.
 
 use std::collections::HashMap;
@@ -34,6 +35,113 @@ pub struct Config {
     pub cache: CacheSection,
     /// The chat system's rate limit and retention.
     pub chat: ChatSection,
+    /// Where vector collections live, and the dimension of the collections `dal init` creates.
+    pub vector: VectorConfig,
+}
+
+/// The default dimension of the collections `dal init` creates (all-MiniLM-L6-v2, the
+/// sentence-transformers model Chroma embeds with by default).
+pub const DEFAULT_VECTOR_DIMENSION: u32 = 384;
+
+/// The largest dimension accepted for the collections `dal init` creates.
+pub const MAX_VECTOR_DIMENSION: u32 = 65_536;
+
+/// Chroma's default tenant.
+pub const DEFAULT_CHROMA_TENANT: &str = "default_tenant";
+
+/// Chroma's default database.
+pub const DEFAULT_CHROMA_DATABASE: &str = "default_database";
+
+/// Where vector collections live.
+#[derive(Clone, PartialEq, Eq)]
+pub enum VectorBackend {
+    /// In the project's own database (`repository::vector::EmbeddedVectorStore`).
+    Embedded,
+    /// On a Chroma server.
+    Chroma {
+        /// The server's URL (`http://…` or `https://…`).
+        url: String,
+        /// The Chroma tenant.
+        tenant: String,
+        /// The Chroma database within the tenant.
+        database: String,
+    },
+}
+
+impl fmt::Debug for VectorBackend {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Embedded => f.write_str("Embedded"),
+            Self::Chroma {
+                url,
+                tenant,
+                database,
+            } => f
+                .debug_struct("Chroma")
+                .field("url", &repository::redact_url(url))
+                .field("tenant", tenant)
+                .field("database", database)
+                .finish(),
+        }
+    }
+}
+
+/// The resolved `[vector]` settings.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct VectorConfig {
+    /// Where the collections live.
+    pub backend: VectorBackend,
+    /// Components per embedding of the collections `dal init` creates.
+    pub dimension: u32,
+}
+
+impl Default for VectorConfig {
+    fn default() -> Self {
+        Self {
+            backend: VectorBackend::Embedded,
+            dimension: DEFAULT_VECTOR_DIMENSION,
+        }
+    }
+}
+
+/// `[vector]` of the config file (and `CHROMA_URL`, `CHROMA_TENANT`, `CHROMA_DATABASE`,
+/// `DAL_VECTOR_DIMENSION`).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct VectorSection {
+    /// The Chroma server; unset, empty or `embedded` for the embedded store.
+    pub url: Option<String>,
+    /// The Chroma tenant (default `default_tenant`).
+    pub tenant: Option<String>,
+    /// The Chroma database (default `default_database`).
+    pub database: Option<String>,
+    /// Components per embedding of the collections `dal init` creates (default 384).
+    pub dimension: Option<u32>,
+}
+
+/// The vector backend `text` names: `None` for the embedded store (`embedded` or empty), else a
+/// Chroma URL, which must be `http` or `https`.
+pub(crate) fn chroma_url_of(text: &str, name: &str) -> Result<Option<String>, ConfigError> {
+    let text = text.trim();
+    if text.is_empty() || text == "embedded" {
+        return Ok(None);
+    }
+    let parsed = url::Url::parse(text).map_err(|e| {
+        ConfigError::new(
+            name,
+            format!("not a URL ({e}): {}", repository::redact_url(text)),
+        )
+    })?;
+    if !matches!(parsed.scheme(), "http" | "https") || parsed.host_str().is_none() {
+        return Err(ConfigError::new(
+            name,
+            format!(
+                "expected http://host:port or https://…, or `embedded`, got {}",
+                repository::redact_url(text)
+            ),
+        ));
+    }
+    Ok(Some(text.to_owned()))
 }
 
 /// A configuration value that cannot be used.
@@ -248,6 +356,7 @@ struct FileConfig {
     cache: CacheSection,
     #[serde(default)]
     chat: ChatSection,
+    vector: VectorSection,
 }
 
 /// The Redis URL in `text`, `None` for the in-process cache (`memory` or empty): the cache
@@ -274,6 +383,7 @@ impl fmt::Debug for Config {
             .field("database", &self.database)
             .field("cache", &self.cache)
             .field("chat", &self.chat)
+            .field("vector", &self.vector)
             .finish()
     }
 }
@@ -447,6 +557,44 @@ impl Config {
             };
             one.check(|_| name.to_owned())?;
         }
+        let vector = {
+            let file_vector = file.vector;
+            let url = match (var("CHROMA_URL"), file_vector.url) {
+                (Some(text), _) => chroma_url_of(&text, "CHROMA_URL")?,
+                (None, Some(text)) => chroma_url_of(&text, &file_key("[vector] url"))?,
+                (None, None) => None,
+            };
+            let dimension = match u32_of("DAL_VECTOR_DIMENSION")? {
+                Some(n) => (n, "DAL_VECTOR_DIMENSION".to_owned()),
+                None => (
+                    file_vector.dimension.unwrap_or(DEFAULT_VECTOR_DIMENSION),
+                    file_key("[vector] dimension"),
+                ),
+            };
+            if !(1..=MAX_VECTOR_DIMENSION).contains(&dimension.0) {
+                return Err(ConfigError::new(
+                    dimension.1,
+                    format!("must be 1 to {MAX_VECTOR_DIMENSION}"),
+                )
+                .into());
+            }
+            let backend = match url {
+                None => VectorBackend::Embedded,
+                Some(url) => VectorBackend::Chroma {
+                    url,
+                    tenant: var("CHROMA_TENANT")
+                        .or(file_vector.tenant)
+                        .unwrap_or_else(|| DEFAULT_CHROMA_TENANT.to_owned()),
+                    database: var("CHROMA_DATABASE")
+                        .or(file_vector.database)
+                        .unwrap_or_else(|| DEFAULT_CHROMA_DATABASE.to_owned()),
+                },
+            };
+            VectorConfig {
+                backend,
+                dimension: dimension.0,
+            }
+        };
 
         Ok(Self {
             database_url,
@@ -455,6 +603,7 @@ impl Config {
             database,
             cache,
             chat,
+            vector,
         })
     }
 
@@ -737,6 +886,72 @@ mod tests {
         std::fs::write(&toml, "[cache]\npool_sise = 3\n").expect("write");
         let err = Config::from_sources(dir.path(), &env(&[]), None).expect_err("refused");
         assert!(format!("{err:#}").contains("pool_sise"), "{err:#}");
+    }
+
+    #[test]
+    fn vector_defaults_file_and_environment() {
+        let config = Config::from_sources(Path::new("/x"), &env(&[]), None).expect("config");
+        assert_eq!(config.vector, VectorConfig::default());
+        assert_eq!(config.vector.dimension, 384);
+
+        let dir = tempfile::tempdir().expect("dir");
+        let toml = dir.path().join("dal.toml");
+        std::fs::write(
+            &toml,
+            "[vector]\nurl = \"http://chroma.internal:8000\"\ntenant = \"t\"\ndimension = 768\n",
+        )
+        .expect("write");
+        let file = Config::from_sources(dir.path(), &env(&[]), None).expect("config");
+        assert_eq!(
+            file.vector.backend,
+            VectorBackend::Chroma {
+                url: "http://chroma.internal:8000".into(),
+                tenant: "t".into(),
+                database: DEFAULT_CHROMA_DATABASE.into(),
+            }
+        );
+        assert_eq!(file.vector.dimension, 768);
+
+        let environment = Config::from_sources(
+            dir.path(),
+            &env(&[
+                ("CHROMA_URL", "https://u:s3cret@chroma.example:443"),
+                ("CHROMA_DATABASE", "db"),
+                ("DAL_VECTOR_DIMENSION", "16"),
+            ]),
+            None,
+        )
+        .expect("config");
+        assert!(matches!(
+            &environment.vector.backend,
+            VectorBackend::Chroma { tenant, database, .. } if tenant == "t" && database == "db"
+        ));
+        assert_eq!(environment.vector.dimension, 16);
+        assert!(
+            !format!("{environment:?}").contains("s3cret"),
+            "Debug redacts"
+        );
+
+        let embedded = Config::from_sources(dir.path(), &env(&[("CHROMA_URL", "embedded")]), None)
+            .expect("config");
+        assert_eq!(embedded.vector.backend, VectorBackend::Embedded);
+
+        for (name, value) in [
+            ("CHROMA_URL", "redis://h:6379"),
+            ("CHROMA_URL", "not a url"),
+            ("DAL_VECTOR_DIMENSION", "0"),
+            ("DAL_VECTOR_DIMENSION", "many"),
+        ] {
+            let err = Config::from_sources(dir.path(), &env(&[(name, value)]), None)
+                .expect_err("refused");
+            assert_eq!(named(&err).name, name, "{err:#}");
+        }
+        std::fs::write(&toml, "[vector]\ndimension = 0\n").expect("write");
+        let err = Config::from_sources(dir.path(), &env(&[]), None).expect_err("refused");
+        assert!(
+            named(&err).name.starts_with("[vector] dimension"),
+            "{err:#}"
+        );
     }
 
     #[test]

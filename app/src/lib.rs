@@ -6,18 +6,20 @@ pub mod config;
 pub mod maintenance;
 pub mod migrate;
 pub mod status;
+pub mod vector;
 
 use std::sync::Arc;
 
 use anyhow::{Context, Result};
 use cache::CacheManager;
 use repository::DatabaseManager;
+use repository::vector::VectorStore;
 use sea_orm::DatabaseConnection;
 
 pub use config::Config;
 
-/// The composition root: the database pool and the cache, built from a [`Config`]; repositories
-/// are built on [`App::conn`].
+/// The composition root: the database pool, the cache and the vector store, built from a
+/// [`Config`]; repositories are built on [`App::conn`].
 pub struct App {
     /// The resolved configuration.
     pub config: Config,
@@ -27,6 +29,9 @@ pub struct App {
     pub conn: DatabaseConnection,
     /// The cache: Redis when `REDIS_URL` is set, else in-process.
     pub cache: CacheManager,
+    /// Vector collections: on a Chroma server when `CHROMA_URL` is set, else in the database
+    /// (over [`App::conn`]).
+    pub vector: Arc<dyn VectorStore>,
 }
 
 impl std::fmt::Debug for App {
@@ -38,10 +43,10 @@ impl std::fmt::Debug for App {
 }
 
 impl App {
-    /// Connect to the configured database and start the cache.
+    /// Connect to the configured database, start the cache and build the vector store.
     ///
     /// # Errors
-    /// When the database cannot be reached or the cache configuration is unusable.
+    /// When the database cannot be reached, or the cache or vector configuration is unusable.
     pub async fn connect(config: Config) -> Result<Self> {
         let db_config = config.db_config();
         let db = DatabaseManager::connect_with(db_config.clone())
@@ -52,11 +57,13 @@ impl App {
         let cache = CacheManager::connect(config.cache_config()?)
             .await
             .context("starting the cache")?;
+        let vector = vector::store(&config, &conn)?;
         Ok(Self {
             config,
             db: Arc::new(db),
             conn,
             cache,
+            vector,
         })
     }
 

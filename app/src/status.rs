@@ -5,6 +5,7 @@ use sea_orm::{ConnectionTrait, DatabaseConnection, DbBackend, Statement};
 use serde::Serialize;
 
 use crate::migrate::{self, MigrationState};
+use crate::vector::VectorStatus;
 
 /// Everything `dal status` reports.
 #[derive(Debug, Serialize)]
@@ -20,6 +21,8 @@ pub struct Status {
     pub chat: Vec<repository::chat::TableStats>,
     /// The cache side.
     pub cache: CacheStatus,
+    /// The vector store: backend, round trip, collections and their record counts.
+    pub vector: VectorStatus,
 }
 
 /// The cache side of [`Status`].
@@ -83,14 +86,15 @@ pub struct TableCount {
     pub rows: i64,
 }
 
-/// Gather the status of `conn`.
+/// Gather the status of `conn`, `cache` and `vector`.
 ///
 /// # Errors
-/// Any database error.
+/// Any database error (an unreachable cache or vector store is reported, not an error).
 pub async fn gather(
     conn: &DatabaseConnection,
     config: &repository::DbConfig,
     cache: &cache::CacheManager,
+    vector: &dyn repository::vector::VectorStore,
 ) -> Result<Status> {
     let backend = conn.get_database_backend();
     let migrations = migrate::states(conn).await?;
@@ -169,6 +173,7 @@ pub async fn gather(
         tables,
         chat,
         cache: CacheStatus::of(cache).await,
+        vector: VectorStatus::of(vector).await,
     })
 }
 
@@ -222,6 +227,35 @@ impl Status {
                 .map(|e| format!(": {e}"))
                 .unwrap_or_default()
         );
+        let v = &self.vector;
+        let _ = writeln!(
+            out,
+            "vectors   {} {} ({}{}{}), {} collections",
+            v.backend,
+            v.target,
+            if v.reachable {
+                "reachable"
+            } else {
+                "UNREACHABLE"
+            },
+            v.round_trip_ms
+                .map(|ms| format!(", round trip {ms:.3} ms"))
+                .unwrap_or_default(),
+            v.error
+                .as_deref()
+                .map(|e| format!(": {e}"))
+                .unwrap_or_default(),
+            v.collections.len()
+        );
+        let vector_width = v
+            .collections
+            .iter()
+            .map(|c| c.name.len())
+            .max()
+            .unwrap_or(0);
+        for c in &v.collections {
+            let _ = writeln!(out, "  {:<vector_width$}  {:>10}", c.name, c.records);
+        }
         let width = self.tables.iter().map(|t| t.table.len()).max().unwrap_or(0);
         let _ = writeln!(out, "tables    {}", self.tables.len());
         for t in &self.tables {

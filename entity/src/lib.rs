@@ -15,5 +15,7 @@ pub mod knowledge;
 pub mod platform;
 pub mod prelude;
 pub mod types;
+#[allow(missing_docs)]
+pub mod vector;
 
 pub use types::{DbDateTime, DbJson, DbUuid};

@@ -6,3 +6,4 @@ pub use crate::docsync::prelude as docsync;
 pub use crate::knowledge::prelude as knowledge;
 pub use crate::platform::prelude as platform;
 pub use crate::types::DbUuid;
+pub use crate::vector::prelude as vector;

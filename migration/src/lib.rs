@@ -12,6 +12,7 @@ mod m20261123_000040_create_assistant_tables;
 mod m20261123_000050_create_platform_tables;
 mod m20261124_000010_create_content_query_index;
 mod m20261201_000010_convert_sqlite_column_types;
+mod m20261201_000020_create_vector_tables;
 mod m20261201_000030_convert_conversation_sources;
 
 /// Every migration of the workspace, oldest first.
@@ -29,6 +30,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261123_000050_create_platform_tables::Migration),
             Box::new(m20261124_000010_create_content_query_index::Migration),
             Box::new(m20261201_000010_convert_sqlite_column_types::Migration),
+            Box::new(m20261201_000020_create_vector_tables::Migration),
             Box::new(m20261201_000030_convert_conversation_sources::Migration),
         ]
     }

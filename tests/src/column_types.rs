@@ -62,6 +62,8 @@ pub enum ColumnType {
     Json,
     /// `JSONB`: `jsonb` on PostgreSQL, `JSON` on SQLite.
     Jsonb,
+    /// Bytes: `bytea` on PostgreSQL, `BLOB` on SQLite.
+    Blob,
     /// `TIMESTAMP`: `timestamptz` on PostgreSQL (the project's choice), `TIMESTAMP` on SQLite.
     Timestamp,
 }
@@ -129,6 +131,7 @@ impl ColumnType {
             Self::Bool => data_type == "boolean",
             Self::Json => data_type == "json",
             Self::Jsonb => data_type == if pg { "jsonb" } else { "json" },
+            Self::Blob => data_type == if pg { "bytea" } else { "blob" },
             Self::Timestamp if pg => data_type == "timestamp with time zone",
             Self::Timestamp => data_type == "timestamp",
         }

@@ -184,6 +184,356 @@ async fn seed_is_idempotent_and_cleanup_reports_what_it_removed() {
     assert!(text.contains("0 expired rows deleted"), "{text}");
 }
 
+/// `dal init` creates the seeds' vector collections (idempotently, with the configured
+/// dimension); `dal status`, `dal vector ls` and `dal vector info` show them.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn init_creates_the_vector_collections_and_the_tool_lists_them() {
+    const SEED_COLLECTIONS: [&str; 6] = [
+        "contract_chunks",
+        "docrag_chunks",
+        "employee_documents",
+        "policy_chunks",
+        "resume_chunks",
+        "review_chunks",
+    ];
+    let dir = tempfile::tempdir().expect("dir");
+    let env = HashMap::new();
+    let report = dal(dir.path(), &env, &["init"]).await.expect("init");
+    assert!(report.contains("vectors   embedded sqlite:"), "{report}");
+    assert!(report.contains("6 collections"), "{report}");
+    dal(dir.path(), &env, &["init"]).await.expect("init again");
+
+    let status: serde_json::Value = serde_json::from_str(
+        &dal(dir.path(), &env, &["status", "--json"])
+            .await
+            .expect("status"),
+    )
+    .expect("json");
+    assert_eq!(status["vector"]["backend"], "embedded");
+    assert_eq!(status["vector"]["reachable"], true);
+    assert!(status["vector"]["round_trip_ms"].as_f64().is_some());
+    let listed: Vec<(&str, u64)> = status["vector"]["collections"]
+        .as_array()
+        .expect("collections")
+        .iter()
+        .map(|c| {
+            (
+                c["name"].as_str().unwrap_or_default(),
+                c["records"].as_u64().unwrap_or(u64::MAX),
+            )
+        })
+        .collect();
+    assert_eq!(listed, SEED_COLLECTIONS.map(|name| (name, 0)));
+
+    // Records written through the repository show in the counts.
+    let url = format!("sqlite://{}", dir.path().join("data/dal.sqlite3").display());
+    let manager = repository::DatabaseManager::connect_with(repository::DbConfig::new(url))
+        .await
+        .expect("connect");
+    let store =
+        repository::vector::EmbeddedVectorStore::new(manager.connection().await.expect("conn"));
+    let name = repository::vector::CollectionName::parse("resume_chunks").expect("name");
+    repository::vector::VectorStore::upsert(
+        &store,
+        &name,
+        vec![repository::vector::VectorRecord::new(
+            repository::vector::RecordId::parse("r1").expect("id"),
+            vec![0.5; 384],
+        )],
+    )
+    .await
+    .expect("upsert");
+    manager.disconnect().await.expect("disconnect");
+
+    let text = dal(dir.path(), &env, &["vector", "ls"]).await.expect("ls");
+    for name in SEED_COLLECTIONS {
+        assert!(text.contains(name), "{text}");
+    }
+    assert!(
+        text.lines().any(|l| l.starts_with("resume_chunks")
+            && l.contains("384")
+            && l.contains("cosine")
+            && l.ends_with(" 1")),
+        "{text}"
+    );
+    let json: serde_json::Value = serde_json::from_str(
+        &dal(dir.path(), &env, &["vector", "ls", "--json"])
+            .await
+            .expect("ls --json"),
+    )
+    .expect("json");
+    let all = json.as_array().expect("array");
+    assert_eq!(all.len(), 6);
+    assert!(
+        all.iter()
+            .all(|c| c["dimension"] == 384 && c["distance"] == "cosine")
+    );
+
+    let info: serde_json::Value = serde_json::from_str(
+        &dal(
+            dir.path(),
+            &env,
+            &["vector", "info", "resume_chunks", "--json"],
+        )
+        .await
+        .expect("info --json"),
+    )
+    .expect("json");
+    assert_eq!(info["name"], "resume_chunks");
+    assert_eq!(info["count"], 1);
+    assert_eq!(info["metadata"]["seed"], "003");
+    assert_eq!(info["metadata"]["system"], "assistant");
+    let text = dal(dir.path(), &env, &["vector", "info", "docrag_chunks"])
+        .await
+        .expect("info");
+    assert!(
+        text.contains("dimension  384") && text.contains("seed = \"001\""),
+        "{text}"
+    );
+
+    let missing = dal(dir.path(), &env, &["vector", "info", "no_such_collection"])
+        .await
+        .expect_err("missing");
+    assert!(format!("{missing:#}").contains("not found"), "{missing:#}");
+    let bad = dal(dir.path(), &env, &["vector", "info", "x"])
+        .await
+        .expect_err("bad name");
+    assert!(format!("{bad:#}").contains("invalid collection"), "{bad:#}");
+
+    // Another dimension for existing collections is refused, naming the collection.
+    let other = HashMap::from([("DAL_VECTOR_DIMENSION".to_owned(), "768".to_owned())]);
+    let err = dal(dir.path(), &other, &["init"])
+        .await
+        .expect_err("dimension changed");
+    assert!(
+        format!("{err:#}").contains("exists with dimension 384"),
+        "{err:#}"
+    );
+
+    // A fresh directory takes the configured dimension.
+    let fresh = tempfile::tempdir().expect("dir");
+    dal(fresh.path(), &other, &["init"])
+        .await
+        .expect("init 768");
+    let info: serde_json::Value = serde_json::from_str(
+        &dal(
+            fresh.path(),
+            &other,
+            &["vector", "info", "policy_chunks", "--json"],
+        )
+        .await
+        .expect("info"),
+    )
+    .expect("json");
+    assert_eq!(info["dimension"], 768);
+}
+
+/// `CHROMA_URL` selects Chroma, which this build cannot construct yet: a clear configuration
+/// error, not a silent fallback to the embedded store.
+#[tokio::test]
+async fn chroma_url_is_refused_until_the_chroma_backend_exists() {
+    let dir = tempfile::tempdir().expect("dir");
+    let env = HashMap::from([("CHROMA_URL".to_owned(), "http://127.0.0.1:8000".to_owned())]);
+    let err = dal(dir.path(), &env, &["status"])
+        .await
+        .expect_err("no Chroma backend yet");
+    assert!(
+        format!("{err:#}").contains("Chroma backend not built yet"),
+        "{err:#}"
+    );
+}
+
+#[tokio::test]
+async fn bad_configuration_is_reported_clearly() {
+    let dir = tempfile::tempdir().expect("dir");
+    let env = HashMap::from([("DATABASE_URL".to_owned(), "mysql://nope".to_owned())]);
+    let err = dal(dir.path(), &env, &["status"])
+        .await
+        .expect_err("unsupported scheme");
+    assert!(format!("{err:#}").contains("DATABASE_URL"), "{err:#}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bench_emits_every_op_as_json() {
+    let lines = bench_json(&["--rows", "2000", "--cache-url", "memory"]).await;
+    let ops: Vec<&str> = lines.iter().filter_map(|l| l["op"].as_str()).collect();
+    assert_eq!(
+        ops,
+        [
+            "insert_bulk",
+            "get_by_pk",
+            "query_indexed",
+            "update_by_pk",
+            "txn_feedback",
+            "cleanup_expired",
+            "vector_upsert",
+            "vector_load",
+            "vector_query",
+            "vector_query_filtered",
+            "cache_set",
+            "cache_get",
+            "rate_limit",
+            "peak_rss"
+        ],
+        "every op, in order, then peak_rss"
+    );
+    assert_op_lines(&lines);
+    assert_eq!(lines[0]["n"], 2000, "insert_bulk inserts every row");
+    assert_eq!(
+        lines[5]["n"], 500,
+        "cleanup_expired deletes the expired half of 1,000 rows"
+    );
+    assert_eq!(lines[6]["n"], 1000, "vector_upsert: 100,000 records × 0.01");
+    assert_eq!(lines[8]["n"], 20, "vector_query: 2,000 queries × 0.01");
+    assert!(
+        lines
+            .last()
+            .and_then(|l| l["peak_rss_mb"].as_f64())
+            .is_some_and(|mb| mb > 0.0)
+    );
+}
+
+/// Every op line of `dal bench --json` (all but the closing `peak_rss`) carries positive figures,
+/// latencies for the ops timed one by one, and `cache_set` the size of its value.
+fn assert_op_lines(lines: &[serde_json::Value]) {
+    for line in &lines[..lines.len() - 1] {
+        let op = line["op"].as_str().unwrap_or_default();
+        assert!(line["n"].as_u64().is_some_and(|n| n > 0), "{line}");
+        assert!(line["secs"].as_f64().is_some_and(|s| s > 0.0), "{line}");
+        assert!(
+            line["ops_per_sec"].as_f64().is_some_and(|r| r > 0.0),
+            "{line}"
+        );
+        let timed = !matches!(
+            op,
+            "insert_bulk" | "cleanup_expired" | "vector_upsert" | "vector_load"
+        );
+        assert_eq!(line.get("p50_us").is_some(), timed, "{line}");
+        if timed {
+            let (p50, p99) = (
+                line["p50_us"].as_f64().unwrap_or(-1.0),
+                line["p99_us"].as_f64().unwrap_or(-1.0),
+            );
+            assert!(p50 > 0.0 && p99 >= p50, "{line}");
+        }
+        let sized = op == "cache_set";
+        assert_eq!(line.get("payload_bytes").is_some(), sized, "{line}");
+        if sized {
+            let (plain, stored) = (
+                line["payload_bytes"].as_u64().unwrap_or(0),
+                line["stored_bytes"].as_u64().unwrap_or(0),
+            );
+            assert!(
+                (3000..6000).contains(&plain) && stored > 0 && stored < plain,
+                "a ~4 KB JSON value, stored gzipped: {line}"
+            );
+        }
+    }
+}
+
+async fn bench_json(args: &[&str]) -> Vec<serde_json::Value> {
+    let dir = tempfile::tempdir().expect("dir");
+    let mut all = vec!["bench", "--json", "--scale", "0.01"];
+    all.extend_from_slice(args);
+    dal(dir.path(), &HashMap::new(), &all)
+        .await
+        .expect("dal bench")
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("every stdout line is JSON"))
+        .collect()
+}
+
+/// The cache ops alone (the former cache micro-benchmark) run without a database.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bench_runs_the_cache_ops_alone() {
+    let lines = bench_json(&[
+        "--ops",
+        "cache_set,cache_get,rate_limit",
+        "--cache-url",
+        "memory",
+    ])
+    .await;
+    let ops: Vec<&str> = lines.iter().filter_map(|l| l["op"].as_str()).collect();
+    assert_eq!(ops, ["cache_set", "cache_get", "rate_limit", "peak_rss"]);
+    assert_op_lines(&lines);
+
+    let dir = tempfile::tempdir().expect("dir");
+    let refused = dal(
+        dir.path(),
+        &HashMap::new(),
+        &["bench", "--ops", "cache_get", "--cache-url", "none"],
+    )
+    .await
+    .expect_err("cache ops without a cache");
+    assert!(
+        format!("{refused:#}").contains("--cache-url none"),
+        "{refused:#}"
+    );
+}
+
+/// The vector ops alone run on the embedded store without the knowledge rows; a Chroma URL is
+/// refused until that backend exists, a bad one by name.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bench_runs_the_vector_ops_alone() {
+    let lines = bench_json(&["--ops", "vector_query", "--cache-url", "none"]).await;
+    let ops: Vec<&str> = lines.iter().filter_map(|l| l["op"].as_str()).collect();
+    assert_eq!(
+        ops,
+        [
+            "vector_upsert",
+            "vector_load",
+            "vector_query",
+            "vector_query_filtered",
+            "peak_rss"
+        ],
+        "vector_query runs the upsert it reads, and no knowledge op"
+    );
+    assert_op_lines(&lines);
+
+    let dir = tempfile::tempdir().expect("dir");
+    for (url, expected) in [
+        ("http://127.0.0.1:8000", "Chroma backend not built yet"),
+        ("ftp://x", "--vector-url"),
+    ] {
+        let err = dal(
+            dir.path(),
+            &HashMap::new(),
+            &[
+                "bench",
+                "--ops",
+                "vector_upsert",
+                "--cache-url",
+                "none",
+                "--vector-url",
+                url,
+            ],
+        )
+        .await
+        .expect_err("refused");
+        assert!(format!("{err:#}").contains(expected), "{err:#}");
+    }
+}
+
+/// On Redis, with the pool size given on the command line; only the bench's own keys are
+/// touched (and removed).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[cfg_attr(not(dal_redis), ignore = "DAL_TEST_REDIS_URL not set")]
+async fn bench_runs_the_cache_ops_on_redis() {
+    let redis = tests::redis_url();
+    let lines = bench_json(&[
+        "--ops",
+        "cache_set,cache_get,rate_limit",
+        "--cache-url",
+        &redis,
+        "--cache-pool-size",
+        "4",
+    ])
+    .await;
+    let ops: Vec<&str> = lines.iter().filter_map(|l| l["op"].as_str()).collect();
+    assert_eq!(ops, ["cache_set", "cache_get", "rate_limit", "peak_rss"]);
+    assert_op_lines(&lines);
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn cleanup_only_chat_runs_the_chat_jobs() {
     use repository::chat::{ConversationRepository, NewConversation, RateLimitRepository};
@@ -274,143 +624,4 @@ async fn cleanup_only_chat_runs_the_chat_jobs() {
         text.contains("rate_limit: 0 expired rows deleted"),
         "{text}"
     );
-}
-
-#[tokio::test]
-async fn bad_configuration_is_reported_clearly() {
-    let dir = tempfile::tempdir().expect("dir");
-    let env = HashMap::from([("DATABASE_URL".to_owned(), "mysql://nope".to_owned())]);
-    let err = dal(dir.path(), &env, &["status"])
-        .await
-        .expect_err("unsupported scheme");
-    assert!(format!("{err:#}").contains("DATABASE_URL"), "{err:#}");
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn bench_emits_every_op_as_json() {
-    let lines = bench_json(&["--rows", "2000", "--cache-url", "memory"]).await;
-    let ops: Vec<&str> = lines.iter().filter_map(|l| l["op"].as_str()).collect();
-    assert_eq!(
-        ops,
-        [
-            "insert_bulk",
-            "get_by_pk",
-            "query_indexed",
-            "update_by_pk",
-            "txn_feedback",
-            "cleanup_expired",
-            "cache_set",
-            "cache_get",
-            "rate_limit",
-            "peak_rss"
-        ],
-        "every op, in order, then peak_rss"
-    );
-    assert_op_lines(&lines);
-    assert_eq!(lines[0]["n"], 2000, "insert_bulk inserts every row");
-    assert_eq!(
-        lines[5]["n"], 500,
-        "cleanup_expired deletes the expired half of 1,000 rows"
-    );
-    assert!(
-        lines
-            .last()
-            .and_then(|l| l["peak_rss_mb"].as_f64())
-            .is_some_and(|mb| mb > 0.0)
-    );
-}
-
-/// Every op line of `dal bench --json` (all but the closing `peak_rss`) carries positive figures,
-/// latencies for the ops timed one by one, and `cache_set` the size of its value.
-fn assert_op_lines(lines: &[serde_json::Value]) {
-    for line in &lines[..lines.len() - 1] {
-        let op = line["op"].as_str().unwrap_or_default();
-        assert!(line["n"].as_u64().is_some_and(|n| n > 0), "{line}");
-        assert!(line["secs"].as_f64().is_some_and(|s| s > 0.0), "{line}");
-        assert!(
-            line["ops_per_sec"].as_f64().is_some_and(|r| r > 0.0),
-            "{line}"
-        );
-        let timed = !matches!(op, "insert_bulk" | "cleanup_expired");
-        assert_eq!(line.get("p50_us").is_some(), timed, "{line}");
-        if timed {
-            let (p50, p99) = (
-                line["p50_us"].as_f64().unwrap_or(-1.0),
-                line["p99_us"].as_f64().unwrap_or(-1.0),
-            );
-            assert!(p50 > 0.0 && p99 >= p50, "{line}");
-        }
-        let sized = op == "cache_set";
-        assert_eq!(line.get("payload_bytes").is_some(), sized, "{line}");
-        if sized {
-            let (plain, stored) = (
-                line["payload_bytes"].as_u64().unwrap_or(0),
-                line["stored_bytes"].as_u64().unwrap_or(0),
-            );
-            assert!(
-                (3000..6000).contains(&plain) && stored > 0 && stored < plain,
-                "a ~4 KB JSON value, stored gzipped: {line}"
-            );
-        }
-    }
-}
-
-async fn bench_json(args: &[&str]) -> Vec<serde_json::Value> {
-    let dir = tempfile::tempdir().expect("dir");
-    let mut all = vec!["bench", "--json", "--scale", "0.01"];
-    all.extend_from_slice(args);
-    dal(dir.path(), &HashMap::new(), &all)
-        .await
-        .expect("dal bench")
-        .lines()
-        .map(|l| serde_json::from_str(l).expect("every stdout line is JSON"))
-        .collect()
-}
-
-/// The cache ops alone (the former cache micro-benchmark) run without a database.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn bench_runs_the_cache_ops_alone() {
-    let lines = bench_json(&[
-        "--ops",
-        "cache_set,cache_get,rate_limit",
-        "--cache-url",
-        "memory",
-    ])
-    .await;
-    let ops: Vec<&str> = lines.iter().filter_map(|l| l["op"].as_str()).collect();
-    assert_eq!(ops, ["cache_set", "cache_get", "rate_limit", "peak_rss"]);
-    assert_op_lines(&lines);
-
-    let dir = tempfile::tempdir().expect("dir");
-    let refused = dal(
-        dir.path(),
-        &HashMap::new(),
-        &["bench", "--ops", "cache_get", "--cache-url", "none"],
-    )
-    .await
-    .expect_err("cache ops without a cache");
-    assert!(
-        format!("{refused:#}").contains("--cache-url none"),
-        "{refused:#}"
-    );
-}
-
-/// On Redis, with the pool size given on the command line; only the bench's own keys are
-/// touched (and removed).
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-#[cfg_attr(not(dal_redis), ignore = "DAL_TEST_REDIS_URL not set")]
-async fn bench_runs_the_cache_ops_on_redis() {
-    let redis = tests::redis_url();
-    let lines = bench_json(&[
-        "--ops",
-        "cache_set,cache_get,rate_limit",
-        "--cache-url",
-        &redis,
-        "--cache-pool-size",
-        "4",
-    ])
-    .await;
-    let ops: Vec<&str> = lines.iter().filter_map(|l| l["op"].as_str()).collect();
-    assert_eq!(ops, ["cache_set", "cache_get", "rate_limit", "peak_rss"]);
-    assert_op_lines(&lines);
 }

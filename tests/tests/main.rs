@@ -12,3 +12,4 @@ mod postgres_tls;
 mod schema;
 mod sqlite_files;
 mod types;
+mod vector;

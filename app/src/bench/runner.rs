@@ -15,7 +15,9 @@ use repository::{DatabaseManager, DbConfig};
 use sea_orm::DatabaseConnection;
 
 use super::report::{self, OpReport};
-use super::workload::{self, CACHE_OPS, OPS};
+use super::workload::{self, CACHE_OPS, OPS, VECTOR_OPS};
+use crate::config::VectorBackend;
+use repository::vector::VectorStore;
 
 /// What to run.
 #[derive(Debug, Clone)]
@@ -34,6 +36,9 @@ pub(crate) struct BenchOptions {
     pub scale: f64,
     /// One JSON object per op on stdout, nothing else.
     pub json: bool,
+    /// Where the vector ops run: the embedded store in the benchmark's database, or a Chroma
+    /// server.
+    pub vector: VectorBackend,
 }
 
 /// The state the ops share: options, connections, the random keys and the figures so far.
@@ -43,6 +48,8 @@ pub(crate) struct Bench {
     pub conn: Option<DatabaseConnection>,
     /// The cache, unless `--cache-url none`.
     pub cache: Option<CacheManager>,
+    /// The vector store, when a vector op runs.
+    pub vector: Option<Arc<dyn VectorStore>>,
     /// Row numbers drawn uniformly from `0..rows`, the same on every run.
     pub keys: Arc<Vec<u64>>,
     reports: Vec<OpReport>,
@@ -70,6 +77,11 @@ impl Bench {
     /// The cache (only asked for by cache ops, which run with one).
     pub(crate) fn cache(&self) -> Result<CacheManager> {
         self.cache.clone().context("no cache")
+    }
+
+    /// The vector store (only asked for by vector ops, which run with one).
+    pub(crate) fn vector(&self) -> Result<Arc<dyn VectorStore>> {
+        self.vector.clone().context("no vector store")
     }
 
     /// A progress bar for `n` operations of `op` on stderr (hidden with `--json`).
@@ -197,6 +209,18 @@ pub(crate) async fn run(opts: BenchOptions, out: &mut dyn Write) -> Result<Vec<O
         None => None,
     };
     let cache = connect_cache(&opts).await?;
+    let vector = match &conn {
+        Some(conn)
+            if VECTOR_OPS.iter().any(|op| {
+                opts.ops
+                    .as_ref()
+                    .is_none_or(|ops| ops.iter().any(|o| o == op))
+            }) =>
+        {
+            Some(crate::vector::store_for(&opts.vector, conn)?)
+        }
+        _ => None,
+    };
 
     let mut rng = rand::rngs::StdRng::seed_from_u64(0x5eed);
     let rows = opts.rows;
@@ -205,6 +229,7 @@ pub(crate) async fn run(opts: BenchOptions, out: &mut dyn Write) -> Result<Vec<O
         opts,
         conn,
         cache,
+        vector,
         keys: Arc::new(keys),
         reports: Vec::new(),
     };

@@ -22,13 +22,15 @@ use super::report::OpReport;
 use super::runner::{Bench, concurrent};
 
 /// Every op, in the order they run.
-pub(crate) const OPS: [&str; 9] = [
+pub(crate) const OPS: [&str; 11] = [
     "insert_bulk",
     "get_by_pk",
     "query_indexed",
     "update_by_pk",
     "txn_feedback",
     "cleanup_expired",
+    "vector_upsert",
+    "vector_query",
     "cache_set",
     "cache_get",
     "rate_limit",
@@ -36,6 +38,10 @@ pub(crate) const OPS: [&str; 9] = [
 
 /// The ops that use only the cache: asked for alone, they run without a database.
 pub(crate) const CACHE_OPS: [&str; 3] = ["cache_set", "cache_get", "rate_limit"];
+
+/// The ops of the vector store (`vector_query` reads what `vector_upsert` wrote, so asking for
+/// it runs both); they need no `content_metadata` rows.
+pub(crate) const VECTOR_OPS: [&str; 2] = ["vector_upsert", "vector_query"];
 
 /// ~4 KB of search results: 10 results with ~300-character snippets.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -111,8 +117,26 @@ fn query_hash(i: u64) -> String {
     sha256_hex(&format!("query {i}"))
 }
 
-/// `insert_bulk` (it makes the rows), then every database op asked for.
+/// `insert_bulk` (it makes the rows) when a knowledge op is asked for, then every knowledge op
+/// asked for, then the vector ops asked for.
 pub(crate) async fn run_database_ops(
+    b: &mut Bench,
+    manager: &DatabaseManager,
+    out: &mut dyn Write,
+) -> Result<()> {
+    let knowledge = OPS
+        .iter()
+        .any(|op| !CACHE_OPS.contains(op) && !VECTOR_OPS.contains(op) && b.wants(op));
+    if knowledge {
+        run_knowledge_ops(b, manager, out).await?;
+    }
+    if VECTOR_OPS.iter().any(|op| b.wants(op)) {
+        super::vectors::run(b, out).await?;
+    }
+    Ok(())
+}
+
+async fn run_knowledge_ops(
     b: &mut Bench,
     manager: &DatabaseManager,
     out: &mut dyn Write,
@@ -383,7 +407,8 @@ mod tests {
     }
 
     #[test]
-    fn cache_ops_are_ops() {
+    fn cache_and_vector_ops_are_ops() {
         assert!(CACHE_OPS.iter().all(|op| OPS.contains(op)));
+        assert!(VECTOR_OPS.iter().all(|op| OPS.contains(op)));
     }
 }

@@ -210,29 +210,53 @@ impl Filter {
     /// Whether a record with `metadata` matches.
     #[must_use]
     pub fn matches(&self, metadata: &Metadata) -> bool {
-        let compare = |k: &str, x: &FilterValue, keep: fn(f64, f64) -> bool| match (
-            metadata.get(k).and_then(number),
-            number(x),
-        ) {
-            (Some(a), Some(b)) => keep(a, b),
-            _ => false,
-        };
-        let is_in = |k: &str, xs: &[FilterValue]| {
-            metadata
-                .get(k)
-                .is_some_and(|m| xs.iter().any(|x| same(m, x)))
-        };
         match self {
-            Self::Eq(k, x) => metadata.get(k).is_some_and(|m| same(m, x)),
-            Self::Ne(k, x) => !metadata.get(k).is_some_and(|m| same(m, x)),
-            Self::Gt(k, x) => compare(k, x, |a, b| a > b),
-            Self::Gte(k, x) => compare(k, x, |a, b| a >= b),
-            Self::Lt(k, x) => compare(k, x, |a, b| a < b),
-            Self::Lte(k, x) => compare(k, x, |a, b| a <= b),
-            Self::In(k, xs) => is_in(k, xs),
-            Self::Nin(k, xs) => !is_in(k, xs),
             Self::And(fs) => fs.iter().all(|f| f.matches(metadata)),
             Self::Or(fs) => fs.iter().any(|f| f.matches(metadata)),
+            leaf => leaf
+                .key()
+                .is_some_and(|k| leaf.matches_value(metadata.get(k))),
+        }
+    }
+
+    /// The key a comparison reads (`None` for `$and` and `$or`).
+    #[must_use]
+    pub fn key(&self) -> Option<&str> {
+        match self {
+            Self::Eq(k, _)
+            | Self::Ne(k, _)
+            | Self::Gt(k, _)
+            | Self::Gte(k, _)
+            | Self::Lt(k, _)
+            | Self::Lte(k, _)
+            | Self::In(k, _)
+            | Self::Nin(k, _) => Some(k),
+            Self::And(_) | Self::Or(_) => None,
+        }
+    }
+
+    /// Whether a comparison matches a record whose value under [`Filter::key`] is `value`
+    /// (`None`: the record lacks the key). Always `false` for `$and` and `$or`, which
+    /// [`Filter::matches`] evaluates.
+    #[must_use]
+    pub fn matches_value(&self, value: Option<&FilterValue>) -> bool {
+        let compare =
+            |x: &FilterValue, keep: fn(f64, f64) -> bool| match (value.and_then(number), number(x))
+            {
+                (Some(a), Some(b)) => keep(a, b),
+                _ => false,
+            };
+        let is_in = |xs: &[FilterValue]| value.is_some_and(|m| xs.iter().any(|x| same(m, x)));
+        match self {
+            Self::Eq(_, x) => value.is_some_and(|m| same(m, x)),
+            Self::Ne(_, x) => !value.is_some_and(|m| same(m, x)),
+            Self::Gt(_, x) => compare(x, |a, b| a > b),
+            Self::Gte(_, x) => compare(x, |a, b| a >= b),
+            Self::Lt(_, x) => compare(x, |a, b| a < b),
+            Self::Lte(_, x) => compare(x, |a, b| a <= b),
+            Self::In(_, xs) => is_in(xs),
+            Self::Nin(_, xs) => !is_in(xs),
+            Self::And(_) | Self::Or(_) => false,
         }
     }
 }

@@ -12,12 +12,15 @@
 //! broken by id.
 
 mod chroma;
+mod embedded;
 mod filter;
+mod replica;
 mod types;
 
 use async_trait::async_trait;
 
 pub use chroma::{ChromaConfig, ChromaTimeouts, ChromaVectorStore};
+pub use embedded::{EmbeddedVectorStore, VectorDb};
 pub use filter::{Filter, FilterValue};
 pub use types::{
     Collection, CollectionName, Distance, Embedding, Metadata, MetadataValue, NewCollection,

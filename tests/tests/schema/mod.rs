@@ -6,3 +6,4 @@ mod docsync;
 mod invariants;
 mod knowledge;
 mod platform;
+mod vector;
