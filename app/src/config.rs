@@ -356,6 +356,7 @@ struct FileConfig {
     cache: CacheSection,
     #[serde(default)]
     chat: ChatSection,
+    #[serde(default)]
     vector: VectorSection,
 }
 
