@@ -20,8 +20,9 @@
 //! write committed before it began, by this process or another one.
 //!
 //! Queries of one large collection that arrive while a search of it runs are answered together
-//! by its next pass over the rows (the first waiting query leads it; the others wait for their
-//! results): one pass reads the embeddings once for all of them, which is most of a pass's cost.
+//! by its next pass over the rows (up to [`PASS_QUERIES`] query embeddings a pass; a task started
+//! by the first waiting query runs passes until none is waiting): one pass reads the embeddings
+//! once for all of them, which is most of a pass's cost.
 //!
 //! A store over a transaction reads the collection through that transaction instead (so it sees
 //! the transaction's own uncommitted writes) and never touches the shared replica.
@@ -66,6 +67,12 @@ const RECORD_COLUMNS: usize = 6;
 
 /// Ids bound per `IN (…)` list of a read or a delete by ids.
 const IDS_PER_STATEMENT: usize = 1000;
+
+/// Query embeddings answered by one pass over a replica at most. A pass of 4 costs about twice a
+/// pass of 1 (the rows are read once; the arithmetic grows), a pass of 8 about four times: with
+/// 8 queries waiting, two passes of 4 answer half of them sooner than one pass of 8 answers all,
+/// for the same total work (bench/README.md).
+const PASS_QUERIES: usize = 4;
 
 /// Rows × dimension below which a search runs on the calling task rather than on a blocking
 /// thread (handing it over would cost more than the scan).
@@ -276,6 +283,27 @@ struct Slot {
 }
 
 impl Slot {
+    /// The searches of the next pass: the oldest waiting, up to [`PASS_QUERIES`] query
+    /// embeddings (and at least one search).
+    fn next_pass(&self) -> Vec<Job> {
+        let mut waiting = self
+            .waiting
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let mut queries = 0;
+        let take = waiting
+            .iter()
+            .take_while(|job| {
+                queries += job.search.queries.len();
+                queries <= PASS_QUERIES
+            })
+            .count()
+            .max(1)
+            .min(waiting.len());
+        waiting.drain(..take).collect()
+    }
+
+    /// Every waiting search, taken away.
     fn take_waiting(&self) -> Vec<Job> {
         std::mem::take(
             &mut *self
@@ -286,18 +314,63 @@ impl Slot {
     }
 }
 
-/// The lead of a slot's passes; if the leader stops without handing back (its pass failed, or
-/// its task was dropped), the searches waiting are answered with an error and the lead is free.
-struct Lead<'a> {
-    slot: &'a Slot,
+/// The lead of a slot's passes; if the leader stops without handing back (its pass failed),
+/// the searches waiting are answered with an error and the lead is free.
+struct Lead {
+    slot: Arc<Slot>,
     done: bool,
 }
 
-impl Drop for Lead<'_> {
+impl Drop for Lead {
     fn drop(&mut self) {
         if !self.done {
             drop(self.slot.take_waiting());
             self.slot.leading.store(false, Ordering::Release);
+        }
+    }
+}
+
+/// Run passes over the replica under `guard` until no search is waiting, then hand the lead
+/// back (and the guard).
+async fn lead(slot: Arc<Slot>, mut guard: OwnedRwLockReadGuard<Option<Shared>>) {
+    let mut lead = Lead { slot, done: false };
+    loop {
+        let jobs = lead.slot.next_pass();
+        if jobs.is_empty() {
+            lead.slot.leading.store(false, Ordering::Release);
+            // A search queued between the take and the store would have no leader.
+            let stranded = !lead
+                .slot
+                .waiting
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
+                .is_empty();
+            if stranded && !lead.slot.leading.swap(true, Ordering::AcqRel) {
+                continue;
+            }
+            lead.done = true;
+            return;
+        }
+        let pass = tokio::task::spawn_blocking(move || {
+            let (searches, answers): (Vec<Search>, Vec<_>) =
+                jobs.into_iter().map(|j| (j.search, j.answer)).unzip();
+            let results = guard.as_ref().map_or_else(
+                || vec![Vec::new(); searches.len()],
+                |s| s.replica.search_batch(&searches),
+            );
+            for (answer, found) in answers.into_iter().zip(results) {
+                // A caller that went away no longer wants its answer.
+                let _ = answer.send(found);
+            }
+            guard
+        })
+        .await;
+        match pass {
+            Ok(back) => guard = back,
+            Err(e) => {
+                tracing::error!(error = %e, "vector search pass failed");
+                return;
+            }
         }
     }
 }
@@ -525,55 +598,18 @@ impl<C: VectorDb> EmbeddedVectorStore<C> {
             .unwrap_or_else(std::sync::PoisonError::into_inner)
             .push(Job { search, answer });
         if !slot.leading.swap(true, Ordering::AcqRel) {
-            guard = Self::lead(&slot, guard).await?;
+            // The passes run on a task of their own, which keeps this guard until no search is
+            // waiting: this query returns as soon as its own pass is done.
+            tokio::spawn(lead(Arc::clone(&slot), guard));
+            return answered
+                .await
+                .map_err(|_| Error::Db(DbErr::Custom("vector search failed".to_owned())));
         }
         let found = answered
             .await
             .map_err(|_| Error::Db(DbErr::Custom("vector search failed".to_owned())))?;
         drop(guard);
         Ok(found)
-    }
-
-    /// Run passes over the replica under `guard` until no search is waiting, then hand the lead
-    /// back; returns the guard.
-    async fn lead(
-        slot: &Slot,
-        mut guard: OwnedRwLockReadGuard<Option<Shared>>,
-    ) -> Result<OwnedRwLockReadGuard<Option<Shared>>> {
-        let mut lead = Lead { slot, done: false };
-        loop {
-            let jobs = lead.slot.take_waiting();
-            if jobs.is_empty() {
-                lead.slot.leading.store(false, Ordering::Release);
-                // A search queued between the take and the store would have no leader.
-                let stranded = !lead
-                    .slot
-                    .waiting
-                    .lock()
-                    .unwrap_or_else(std::sync::PoisonError::into_inner)
-                    .is_empty();
-                if stranded && !lead.slot.leading.swap(true, Ordering::AcqRel) {
-                    continue;
-                }
-                lead.done = true;
-                return Ok(guard);
-            }
-            guard = tokio::task::spawn_blocking(move || {
-                let (searches, answers): (Vec<Search>, Vec<_>) =
-                    jobs.into_iter().map(|j| (j.search, j.answer)).unzip();
-                let results = guard.as_ref().map_or_else(
-                    || vec![Vec::new(); searches.len()],
-                    |s| s.replica.search_batch(&searches),
-                );
-                for (answer, found) in answers.into_iter().zip(results) {
-                    // A caller that went away no longer wants its answer.
-                    let _ = answer.send(found);
-                }
-                guard
-            })
-            .await
-            .map_err(|e| Error::Db(DbErr::Custom(format!("vector search failed: {e}"))))?;
-        }
     }
 
     /// Search the collection as this store's transaction sees it, without the shared replica.

@@ -169,7 +169,11 @@ fn squared_l2(a: &[f32], b: &[f32]) -> f32 {
 /// Compiled for several instruction sets (AVX-512, AVX2, …) and chosen at run time for the CPU
 /// at hand, so that the loops of [`dot`] and [`squared_l2`], inlined here, use its widest
 /// registers; the result is the same on every one (the same sums, in the same order).
-#[multiversion::multiversion(targets = "simd")]
+#[multiversion::multiversion(targets(
+    "x86_64+avx512f+avx512bw+avx512cd+avx512dq+avx512vl+avx2+fma+avx",
+    "x86_64+avx2+fma+avx",
+    "aarch64+neon"
+))]
 #[allow(clippy::too_many_arguments)]
 fn score_rows<'q>(
     rows: &[f32],
