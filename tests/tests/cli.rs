@@ -336,7 +336,10 @@ async fn chroma_url_selects_chroma_and_an_unreachable_one_is_reported() {
     let dir = tempfile::tempdir().expect("dir");
     let env = HashMap::from([("CHROMA_URL".to_owned(), "http://127.0.0.1:1".to_owned())]);
     let text = dal(dir.path(), &env, &["status"]).await.expect("status");
-    assert!(text.contains("vectors   chroma http://127.0.0.1:1"), "{text}");
+    assert!(
+        text.contains("vectors   chroma http://127.0.0.1:1"),
+        "{text}"
+    );
     assert!(text.contains("UNREACHABLE"), "{text}");
 }
 
@@ -488,9 +491,7 @@ async fn bench_runs_the_vector_ops_alone() {
     assert_op_lines(&lines);
 
     let dir = tempfile::tempdir().expect("dir");
-    for (url, expected) in [
-        ("ftp://x", "--vector-url"),
-    ] {
+    for (url, expected) in [("ftp://x", "--vector-url")] {
         let err = dal(
             dir.path(),
             &HashMap::new(),
