@@ -641,7 +641,11 @@ impl CacheManager {
     /// # Errors
     /// [`Error::Codec`] when `value` cannot be serialized; otherwise as
     /// [`CacheManager::publish`].
-    pub async fn publish_json<T: Serialize + ?Sized>(&self, channel: &str, value: &T) -> Result<()> {
+    pub async fn publish_json<T: Serialize + ?Sized>(
+        &self,
+        channel: &str,
+        value: &T,
+    ) -> Result<()> {
         let payload = serde_json::to_vec(value).map_err(Error::codec)?;
         self.publish(channel, payload).await
     }
