@@ -178,6 +178,11 @@ async fn unsubscribe_idle(
             continue;
         }
         drop(hub);
+        if !client.is_connected() {
+            // Not queued for the reconnection, where it could overtake a new SUBSCRIBE: the
+            // channel stays tracked and resubscribed, and the hub drops its messages.
+            continue;
+        }
         // An empty list would mean *every* channel: never send one.
         let result = tokio::time::timeout(timeout, client.unsubscribe(channel)).await;
         if !matches!(result, Ok(Ok(()))) {
