@@ -14,6 +14,10 @@
 //!   resubscribes after every reconnection) carries `SUBSCRIBE`s for every channel any local
 //!   subscription listens on; a routing task hands each message it receives to the same
 //!   [`ChannelHub`]. The last subscription of a channel going away `UNSUBSCRIBE`s it.
+//!   fred completes a `SUBSCRIBE` once it is written (the server's confirmation arrives out of
+//!   band), so each `SUBSCRIBE` also names a probe channel private to the backend, and
+//!   `subscribe` returns only once a nonce published on the probe has come back: the server has
+//!   then processed the command, and any later publish reaches the new subscription.
 
 use std::collections::HashMap;
 use std::pin::Pin;
@@ -157,6 +161,20 @@ pub struct ChannelReceiver {
 impl std::fmt::Debug for ChannelReceiver {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("ChannelReceiver").finish_non_exhaustive()
+    }
+}
+
+impl ChannelReceiver {
+    /// The next payload, skipping any this receiver fell too far behind to get; `None` once
+    /// the hub is closed.
+    pub(crate) async fn recv_payload(&mut self) -> Option<Bytes> {
+        loop {
+            match self.rx.recv().await {
+                Ok(payload) => return Some(payload),
+                Err(broadcast::error::RecvError::Lagged(_)) => {}
+                Err(broadcast::error::RecvError::Closed) => return None,
+            }
+        }
     }
 }
 

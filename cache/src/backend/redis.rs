@@ -116,8 +116,8 @@ struct PubSub {
     client: SubscriberClient,
     hub: Arc<ChannelHub>,
     /// Serializes `SUBSCRIBE` and `UNSUBSCRIBE`, so that unsubscribing a channel whose last
-    /// subscription went away never overtakes a new subscription to it.
-    order: Arc<tokio::sync::Mutex<()>>,
+    /// subscription went away never overtakes a new subscription to it; holds the probe.
+    order: Arc<tokio::sync::Mutex<Probe>>,
     tasks: Vec<tokio::task::AbortHandle>,
 }
 
@@ -128,6 +128,20 @@ impl Drop for PubSub {
         }
         self.hub.close();
     }
+}
+
+/// A channel private to one backend (a random name), subscribed with every `SUBSCRIBE`: a
+/// nonce published on it and received back confirms that the server has processed the command.
+struct Probe {
+    channel: String,
+    rx: ChannelReceiver,
+}
+
+fn subscribe_timeout() -> Error {
+    Error::cache(
+        CacheErrorKind::Timeout,
+        "SUBSCRIBE was not confirmed within twice the command timeout",
+    )
 }
 
 /// Hand every message of the subscriber connection to the hub, until the connection is closed
@@ -168,7 +182,7 @@ async fn unsubscribe_idle(
     mut idle: mpsc::UnboundedReceiver<String>,
     client: SubscriberClient,
     hub: Weak<ChannelHub>,
-    order: Arc<tokio::sync::Mutex<()>>,
+    order: Arc<tokio::sync::Mutex<Probe>>,
     timeout: Duration,
 ) {
     while let Some(channel) = idle.recv().await {
@@ -327,7 +341,11 @@ impl RedisBackend {
                 });
                 let (idle_tx, idle_rx) = mpsc::unbounded_channel();
                 let hub = ChannelHub::with_idle_reports(idle_tx);
-                let order = Arc::new(tokio::sync::Mutex::new(()));
+                let probe = format!("__dal:pubsub:probe:{:016x}", rand::random::<u64>());
+                let order = Arc::new(tokio::sync::Mutex::new(Probe {
+                    rx: hub.subscribe(&probe)?,
+                    channel: probe,
+                }));
                 let tasks = vec![
                     tokio::spawn(route(client.message_rx(), Arc::downgrade(&hub))).abort_handle(),
                     tokio::spawn(unsubscribe_idle(
@@ -617,7 +635,7 @@ impl CacheBackend for RedisBackend {
 
     async fn subscribe(&self, channels: &[String]) -> Result<Vec<ChannelReceiver>> {
         let pubsub = self.pubsub().await?;
-        let _order = pubsub.order.lock().await;
+        let mut probe = pubsub.order.lock().await;
         // Receivers first, so that nothing published once SUBSCRIBE is confirmed is lost; on a
         // failure they are dropped again, which unsubscribes what is left unused.
         let receivers = channels
@@ -627,14 +645,41 @@ impl CacheBackend for RedisBackend {
         if !pubsub.client.is_connected() {
             return Err(unavailable());
         }
-        let names: Vec<Key> = channels.iter().map(|c| Key::from(c.as_str())).collect();
-        match tokio::time::timeout(self.command_timeout, pubsub.client.subscribe(names)).await {
-            Ok(Ok(())) => Ok(receivers),
-            Ok(Err(e)) => Err(e.into()),
-            Err(_) => Err(Error::cache(
-                CacheErrorKind::Timeout,
-                "SUBSCRIBE took longer than the command timeout",
-            )),
+        let mut names: Vec<Key> = channels.iter().map(|c| Key::from(c.as_str())).collect();
+        // The probe channel rides along in the same SUBSCRIBE (one command, processed at once).
+        names.push(Key::from(probe.channel.as_str()));
+        let deadline = tokio::time::Instant::now() + self.command_timeout * 2;
+        match tokio::time::timeout_at(deadline, pubsub.client.subscribe(names)).await {
+            Ok(Ok(())) => {}
+            Ok(Err(e)) => return Err(e.into()),
+            Err(_) => return Err(subscribe_timeout()),
+        }
+        // fred completes SUBSCRIBE once it is written: its confirmation arrives out of band. A
+        // nonce published on the probe channel coming back proves that the server has
+        // processed it; only then can a publish from anywhere reach the new subscriptions.
+        let nonce = Bytes::from(format!("{:016x}", rand::random::<u64>()));
+        loop {
+            let published =
+                tokio::time::timeout_at(deadline, self.publish(&probe.channel, nonce.clone()))
+                    .await;
+            match published {
+                Ok(Ok(())) => {}
+                Ok(Err(e)) => return Err(e),
+                Err(_) => return Err(subscribe_timeout()),
+            }
+            let retry = (tokio::time::Instant::now() + Duration::from_millis(50)).min(deadline);
+            loop {
+                match tokio::time::timeout_at(retry, probe.rx.recv_payload()).await {
+                    Ok(Some(payload)) if payload == nonce => return Ok(receivers),
+                    // An older nonce, from a retry of this or an earlier call.
+                    Ok(Some(_)) => {}
+                    Ok(None) => return Err(unavailable()),
+                    Err(_) => break,
+                }
+            }
+            if tokio::time::Instant::now() >= deadline {
+                return Err(subscribe_timeout());
+            }
         }
     }
 
