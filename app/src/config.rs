@@ -6,11 +6,17 @@
 //! `./data/dal.sqlite3`, the cache is in-process and vectors live in the database (the embedded
 //! store); `CHROMA_URL` (or `[vector] url`) moves them to a Chroma server. A value that cannot be used is a
 //! [`ConfigError`] naming the variable, flag or file key it came from.
+//!
+//! Without a `DATABASE_URL` / `REDIS_URL` (variable, `.env` or file key), the seed's
+//! `POSTGRES_HOST/PORT/DB/USER/PASSWORD` and `REDIS_HOST/PORT/PASSWORD/DB/SSL` build them
+//! (`seed_env`); an explicit URL always wins.
 
 use std::collections::HashMap;
 use std::fmt;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
+
+mod seed_env;
 
 use anyhow::{Context, Result};
 use cache::{CacheConfig, CacheTarget};
@@ -453,9 +459,12 @@ impl Config {
             None => FileConfig::default(),
         };
 
-        let database_url = var("DATABASE_URL")
-            .or(file.database_url)
-            .unwrap_or_else(|| format!("sqlite://{}", dir.join(DEFAULT_SQLITE_PATH).display()));
+        // An explicit URL wins; else the seed's `POSTGRES_*` parts; else the SQLite file.
+        let database_url = match var("DATABASE_URL").or(file.database_url) {
+            Some(url) => url,
+            None => seed_env::database_url(&var)?
+                .unwrap_or_else(|| format!("sqlite://{}", dir.join(DEFAULT_SQLITE_PATH).display())),
+        };
         repository::config::backend_of(&database_url)
             .map_err(|e| ConfigError::new("DATABASE_URL", e))?;
         let file_key = |key: &str| match &file_path {
@@ -465,7 +474,11 @@ impl Config {
         let redis_url = match (var("REDIS_URL"), file.redis_url) {
             (Some(text), _) => redis_url_of(&text, "REDIS_URL")?,
             (None, Some(text)) => redis_url_of(&text, &file_key("redis_url"))?,
-            (None, None) => None,
+            // The seed's `REDIS_*` parts, when no URL is given.
+            (None, None) => match seed_env::redis_url(&var)? {
+                Some(url) => redis_url_of(&url, "REDIS_HOST")?,
+                None => None,
+            },
         };
         let num = |name: &str| -> Result<Option<u64>, ConfigError> {
             var(name)
@@ -749,6 +762,98 @@ mod tests {
             !format!("{config:?}").contains("pw@"),
             "Debug redacts the password"
         );
+    }
+
+    #[test]
+    fn the_seed_environment_builds_urls_only_when_none_is_given() {
+        let seed = [
+            ("POSTGRES_HOST", "db.internal"),
+            ("POSTGRES_PORT", "5433"),
+            ("POSTGRES_DB", "ai_company_db"),
+            ("POSTGRES_USER", "postgres"),
+            ("POSTGRES_PASSWORD", "pa:ss@word#1"),
+            ("REDIS_HOST", "cache.internal"),
+            ("REDIS_PORT", "6380"),
+            ("REDIS_PASSWORD", "r3dis/pw"),
+            ("REDIS_DB", "3"),
+            ("REDIS_SSL", "true"),
+        ];
+        let dir = tempfile::tempdir().expect("dir");
+        let built = Config::from_sources(dir.path(), &env(&seed), None).expect("config");
+        assert_eq!(
+            built.database_url,
+            "postgres://postgres:pa%3Ass%40word%231@db.internal:5433/ai_company_db"
+        );
+        assert_eq!(
+            built.redis_url.as_deref(),
+            Some("rediss://:r3dis%2Fpw@cache.internal:6380/3")
+        );
+        assert!(built.cache_config().is_ok());
+        let shown = format!("{built:?}");
+        for secret in ["pa%3Ass", "pa:ss", "r3dis"] {
+            assert!(!shown.contains(secret), "{shown}");
+        }
+
+        // Explicit URLs win: the variables…
+        let mut explicit = seed.to_vec();
+        explicit.extend([
+            ("DATABASE_URL", "postgres://env@db/explicit"),
+            ("REDIS_URL", "memory"),
+        ]);
+        let config = Config::from_sources(dir.path(), &env(&explicit), None).expect("config");
+        assert_eq!(config.database_url, "postgres://env@db/explicit");
+        assert_eq!(config.redis_url, None);
+
+        // …and the config file's keys.
+        std::fs::write(
+            dir.path().join("dal.toml"),
+            "database_url = \"postgres://file@db/x\"\nredis_url = \"redis://file:6379\"\n",
+        )
+        .expect("write");
+        let config = Config::from_sources(dir.path(), &env(&seed), None).expect("config");
+        assert_eq!(config.database_url, "postgres://file@db/x");
+        assert_eq!(config.redis_url.as_deref(), Some("redis://file:6379"));
+        std::fs::remove_file(dir.path().join("dal.toml")).expect("rm");
+
+        // The seed's `.env` (with an empty REDIS_PASSWORD) works from the file too.
+        std::fs::write(
+            dir.path().join(".env"),
+            "POSTGRES_HOST=localhost\nPOSTGRES_DB=ai_company_db\nPOSTGRES_USER=postgres\n\
+             POSTGRES_PASSWORD=yourpassword\nREDIS_HOST=localhost\nREDIS_PORT=6379\n\
+             REDIS_PASSWORD=\nREDIS_DB=0\nREDIS_SSL=false\n",
+        )
+        .expect("write");
+        let config = Config::load_with_env(dir.path(), &env(&[]), None).expect("config");
+        assert_eq!(
+            config.database_url,
+            "postgres://postgres:yourpassword@localhost:5432/ai_company_db"
+        );
+        assert_eq!(
+            config.redis_url.as_deref(),
+            Some("redis://localhost:6379/0")
+        );
+
+        // A bad part is named, and the password is nowhere in the message.
+        let err = Config::from_sources(
+            Path::new("/x"),
+            &env(&[("POSTGRES_PORT", "five"), ("POSTGRES_PASSWORD", "s3cret")]),
+            None,
+        )
+        .expect_err("refused");
+        assert_eq!(named(&err).name, "POSTGRES_PORT");
+        assert!(!format!("{err:#}").contains("s3cret"), "{err:#}");
+        let err = Config::from_sources(
+            Path::new("/x"),
+            &env(&[
+                ("REDIS_HOST", "h"),
+                ("REDIS_SSL", "sometimes"),
+                ("REDIS_PASSWORD", "s3cret"),
+            ]),
+            None,
+        )
+        .expect_err("refused");
+        assert_eq!(named(&err).name, "REDIS_SSL");
+        assert!(!format!("{err:#}").contains("s3cret"), "{err:#}");
     }
 
     /// The `ConfigError` inside `err`, which must be one.
