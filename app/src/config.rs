@@ -886,6 +886,70 @@ mod tests {
     }
 
     #[test]
+    fn assistant_settings_default_to_the_design_and_the_environment_wins() {
+        let dir = tempfile::tempdir().expect("dir");
+        let config = Config::from_sources(dir.path(), &env(&[]), None).expect("defaults");
+        let a = &config.assistant;
+        assert_eq!(
+            (
+                a.query_history_days(),
+                a.system_logs_days(),
+                a.session_days()
+            ),
+            (90, 30, 30)
+        );
+        assert_eq!(a.delete_chunk(), 1_000);
+        assert!(!a.log_sink());
+        assert_eq!(a.log_sink_settings().min_level, tracing::Level::WARN);
+        std::fs::write(
+            dir.path().join("dal.toml"),
+            "[assistant]\nquery_history_days = 120\nlog_sink = true\nlog_sink_level = \"ERROR\"\n",
+        )
+        .expect("write");
+        let config = Config::from_sources(dir.path(), &env(&[]), None).expect("file");
+        assert_eq!(config.assistant.query_history_days(), 120);
+        assert!(config.assistant.log_sink());
+        assert_eq!(
+            config.assistant.log_sink_settings().min_level,
+            tracing::Level::ERROR
+        );
+        let config = Config::from_sources(
+            dir.path(),
+            &env(&[
+                ("DAL_ASSISTANT_SESSION_DAYS", "7"),
+                ("DAL_ASSISTANT_LOG_SINK", "false"),
+                ("DAL_ASSISTANT_LOG_SINK_CAPACITY", "50"),
+            ]),
+            None,
+        )
+        .expect("env");
+        assert_eq!(config.assistant.session_days(), 7);
+        assert_eq!(config.assistant.query_history_days(), 120);
+        assert!(!config.assistant.log_sink());
+        assert_eq!(config.assistant.log_sink_settings().capacity, 50);
+        for (name, value) in [
+            ("DAL_ASSISTANT_QUERY_HISTORY_DAYS", "0"),
+            ("DAL_ASSISTANT_DELETE_CHUNK", "10001"),
+            ("DAL_ASSISTANT_LOG_SINK", "maybe"),
+            ("DAL_ASSISTANT_LOG_SINK_LEVEL", "loud"),
+        ] {
+            let err = Config::from_sources(dir.path(), &env(&[(name, value)]), None)
+                .expect_err("refused");
+            assert!(format!("{err:#}").contains(name), "{err:#}");
+        }
+        std::fs::write(
+            dir.path().join("dal.toml"),
+            "[assistant]\nsession_days = 0\n",
+        )
+        .expect("write");
+        let err = Config::from_sources(dir.path(), &env(&[]), None).expect_err("file 0");
+        assert!(
+            format!("{err:#}").contains("[assistant] session_days"),
+            "{err:#}"
+        );
+    }
+
+    #[test]
     fn nothing_set_means_sqlite_file_and_memory_cache() {
         let dir = Path::new("/srv/app");
         let config = Config::from_sources(dir, &env(&[]), None).expect("config");
