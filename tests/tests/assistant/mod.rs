@@ -3,6 +3,7 @@
 //! the embedded vector store.
 
 mod analytics;
+mod cleanup;
 mod documents;
 mod log_sink;
 mod logs;
