@@ -732,7 +732,7 @@ impl Config {
             };
             one.check(|_| name.to_owned())?;
         }
-        let assistant = file.assistant.merged(&var, &u32_of, &file_key)?;
+        let assistant = file.assistant.merged(var, u32_of, file_key)?;
         let vector = {
             let file_vector = file.vector;
             let url = match (var("CHROMA_URL"), file_vector.url) {

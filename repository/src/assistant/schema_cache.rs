@@ -13,7 +13,7 @@ use std::time::Duration;
 use async_trait::async_trait;
 use cache::CacheManager;
 use entity::assistant::schema_cache::{ActiveModel, Column, Entity, Model};
-use entity::{DbDateTime, DbJson, DbUuid};
+use entity::{DbJson, DbUuid};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
     ColumnTrait, EntityTrait, JsonValue, QueryFilter, QueryOrder, QuerySelect, TransactionSession,
@@ -198,7 +198,7 @@ impl<C: Db> SchemaCacheRepository for SchemaCacheStore<C> {
                 .select_only()
                 .column(Column::Id)
                 .column(Column::ConnectionStringHash)
-                .filter(Column::ExpiresAt.lte(DbDateTime::from(now)))
+                .filter(Column::ExpiresAt.lte(now))
                 .limit(limit)
                 .into_tuple()
                 .all(&txn)
