@@ -301,8 +301,14 @@ pub async fn run(
         }
         Command::Status { json } => {
             let app = App::connect(config).await?;
-            report(&app, json, out).await?;
-            app.close().await
+            let status = report(&app, json, out).await?;
+            app.close().await?;
+            let down = status.unreachable();
+            if down.is_empty() {
+                Ok(())
+            } else {
+                anyhow::bail!("unreachable: {}", down.join(", "))
+            }
         }
         Command::Vector { action } => {
             let app = App::connect(config).await?;
@@ -393,7 +399,7 @@ async fn vector_command(app: &App, action: VectorCommand, out: &mut dyn Write) -
     Ok(())
 }
 
-async fn report(app: &App, json: bool, out: &mut dyn Write) -> Result<()> {
+async fn report(app: &App, json: bool, out: &mut dyn Write) -> Result<status::Status> {
     let status = status::gather(
         &app.conn,
         &app.config.db_config(),
@@ -407,7 +413,7 @@ async fn report(app: &App, json: bool, out: &mut dyn Write) -> Result<()> {
     } else {
         write!(out, "{}", status.render())?;
     }
-    Ok(())
+    Ok(status)
 }
 
 #[cfg(test)]
