@@ -356,6 +356,36 @@ pub async fn run(
 }
 
 /// The configuration `cli` runs with: [`Config`]'s sources, then the flags, which win.
+/// The logging sink of the assistant system when the configuration turns it on
+/// (`[assistant] log_sink = true`): its layer, to install in the process's subscriber, and its
+/// handle. `None` when it is off.
+///
+/// # Errors
+/// An unusable configuration, or a database that cannot be reached.
+pub async fn log_sink_for(
+    cli: &Cli,
+    dir: &Path,
+) -> Result<
+    Option<(
+        crate::log_sink::LogSinkLayer,
+        crate::log_sink::LogSinkHandle,
+    )>,
+> {
+    let config = resolve_config(cli, dir, None)?;
+    if !config.assistant.log_sink() {
+        return Ok(None);
+    }
+    let db = repository::DatabaseManager::connect_with(config.db_config())
+        .await
+        .context("connecting the log sink to the database")?;
+    let conn = db.connection().await?;
+    let repo = std::sync::Arc::new(repository::assistant::SystemLogStore::new(conn));
+    Ok(Some(crate::log_sink::spawn(
+        repo,
+        config.assistant.log_sink_settings(),
+    )))
+}
+
 fn resolve_config(cli: &Cli, dir: &Path, env: Option<&HashMap<String, String>>) -> Result<Config> {
     let mut config = match env {
         Some(env) => Config::load_with_env(dir, env, cli.config.as_deref())?,

@@ -4,6 +4,7 @@ pub mod backup;
 mod bench;
 pub mod cli;
 pub mod config;
+pub mod log_sink;
 pub mod maintenance;
 pub mod migrate;
 pub mod status;

@@ -8,6 +8,7 @@
 //! transactions, bound values, JSON), [`chrono`] (timestamps), [`uuid`], and
 //! [`async_trait`](macro@async_trait) (to implement a repository trait).
 
+pub mod assistant;
 pub mod bulk;
 pub mod chat;
 pub mod config;

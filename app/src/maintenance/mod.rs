@@ -7,6 +7,7 @@
 //! [`CleanupJobs`]; `dal cleanup --only chat` fills in one of them, and [`run_cleanup`] runs
 //! what is filled in, in the order of [`System::ALL`], into one [`CleanupSummary`].
 
+pub mod assistant;
 pub mod chat;
 pub mod knowledge;
 mod schedule;
@@ -16,6 +17,7 @@ use repository::knowledge::search_cache::CleanupReport;
 use repository::knowledge::{SearchCacheRepository, SearchCacheStore};
 use serde::Serialize;
 
+pub use assistant::{AssistantCleanup, AssistantJobs, cleanup_assistant};
 pub use chat::{ChatCleanup, ChatJobs, OrphanOutcome, cleanup_chat};
 pub use knowledge::{cleanup, seed};
 pub use schedule::{parse_interval, run_every};
@@ -30,11 +32,13 @@ pub enum System {
     Knowledge,
     /// Seed 001: old conversations, expired rate limits, orphaned chunks.
     Chat,
+    /// Seed 003: expired schema cache, stale sessions, old system logs and query history.
+    Assistant,
 }
 
 impl System {
     /// Every system with cleanups, in the order they run.
-    pub const ALL: [Self; 2] = [Self::Knowledge, Self::Chat];
+    pub const ALL: [Self; 3] = [Self::Knowledge, Self::Chat, Self::Assistant];
 }
 
 /// The cleanups to run: each system's repositories, or `None` when it is not to run.
@@ -44,6 +48,8 @@ pub struct CleanupJobs {
     pub search_cache: Option<Box<dyn SearchCacheRepository>>,
     /// Seed 001's jobs.
     pub chat: Option<ChatJobs>,
+    /// Seed 003's jobs.
+    pub assistant: Option<AssistantJobs>,
 }
 
 impl CleanupJobs {
@@ -62,6 +68,9 @@ impl CleanupJobs {
         if runs(System::Chat) {
             jobs.chat = Some(ChatJobs::from_app(app, force)?);
         }
+        if runs(System::Assistant) {
+            jobs.assistant = Some(AssistantJobs::from_app(app));
+        }
         Ok(jobs)
     }
 }
@@ -75,6 +84,9 @@ pub struct CleanupSummary {
     /// The chat system's jobs.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub chat: Option<ChatCleanup>,
+    /// The assistant system's jobs.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub assistant: Option<AssistantCleanup>,
 }
 
 /// Run the cleanups `jobs` holds, one system after another.
@@ -89,6 +101,9 @@ pub async fn run_cleanup(jobs: &CleanupJobs, chunk_size: Option<u64>) -> Result<
     if let Some(chat) = &jobs.chat {
         summary.chat = Some(cleanup_chat(chat, chunk_size).await?);
     }
+    if let Some(assistant) = &jobs.assistant {
+        summary.assistant = Some(cleanup_assistant(assistant, chunk_size).await?);
+    }
     Ok(summary)
 }
 
@@ -102,6 +117,9 @@ impl CleanupSummary {
         }
         if let Some(chat) = &self.chat {
             chat.render(&mut lines);
+        }
+        if let Some(assistant) = &self.assistant {
+            assistant.render(&mut lines);
         }
         lines.join("\n")
     }
