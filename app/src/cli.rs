@@ -63,6 +63,21 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Restore a verified backup set into an empty database of its backend (the configured one,
+    /// or `--to`); `--force` replaces a database that has data, after backing it up.
+    Restore {
+        /// The set's directory.
+        set: PathBuf,
+        /// The database to restore into (default: the configured one).
+        #[arg(long, value_name = "URL")]
+        to: Option<String>,
+        /// Replace a database that has tables (it is backed up into ./backups first).
+        #[arg(long)]
+        force: bool,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
     /// Backend, migration version, pool, cache, and every table with its row count.
     Status {
         /// Print JSON instead of a table.
@@ -335,6 +350,37 @@ pub async fn run(
             keep,
             json,
         } => backup_command(config, dir, action, &to, keep, json, out).await,
+        Command::Restore {
+            set,
+            to,
+            force,
+            json,
+        } => {
+            let mut target = config.db_config();
+            if let Some(url) = to {
+                target.url = url;
+            }
+            let restored =
+                backup::restore(&dir.join(set), &target, force, &dir.join("backups")).await?;
+            if json {
+                writeln!(out, "{}", serde_json::to_string(&restored)?)?;
+            } else {
+                writeln!(
+                    out,
+                    "restored {} into {}: {} tables, {} rows{}",
+                    restored.set.display(),
+                    target.redacted_url(),
+                    restored.tables,
+                    restored.rows,
+                    restored
+                        .previous
+                        .as_ref()
+                        .map(|p| format!(" (the previous database is in {})", p.display()))
+                        .unwrap_or_default()
+                )?;
+            }
+            Ok(())
+        }
         Command::Status { json } => {
             let app = App::connect(config).await?;
             let status = report(&app, json, out).await?;

@@ -214,3 +214,223 @@ async fn keep_prunes_the_oldest_sets() {
         .count();
     assert_eq!(left, 2, "no partial set is left behind either");
 }
+
+/// Rows in several systems' tables: knowledge content with JSON and timestamps, chat
+/// conversations with UUID sessions and JSON sources, search-cache rows, vector records.
+async fn fill(db: &TestDb) {
+    use repository::chat::{ConversationRepository, ConversationStore, NewConversation};
+    use repository::knowledge::{ContentRepository, ContentStore, NewContent};
+
+    let content = ContentStore::new(db.conn.clone());
+    for i in 0..20 {
+        content
+            .create(NewContent::new(
+                format!("doc-{i}"),
+                format!("Document {i} — ünïcödé"),
+                format!("https://docs.example.org/{i}")
+                    .parse()
+                    .expect("url"),
+                "rust",
+                repository::ContentHash::digest(format!("doc {i}")),
+            ))
+            .await
+            .expect("content");
+    }
+    let conversations = ConversationStore::new(db.conn.clone());
+    let session = repository::UuidText::new_v4();
+    for i in 0..10 {
+        conversations
+            .record(
+                NewConversation::new(session, format!("question {i}"), "answer")
+                    .with_sources(vec!["https://a.example.org/x".parse().expect("url")]),
+            )
+            .await
+            .expect("conversation");
+    }
+    let cache = SearchCacheStore::new(db.conn.clone());
+    cache
+        .put(NewSearchCache::new(
+            QueryHash::digest("q"),
+            "q",
+            serde_json::json!([{"title": "t", "score": 0.5}]),
+        ))
+        .await
+        .expect("cache");
+}
+
+/// Every row of every table, each as JSON text, sorted: the database's whole content.
+async fn contents(db: &TestDb) -> std::collections::BTreeMap<String, Vec<String>> {
+    let conn = db.manager.connection().await.expect("conn");
+    let tables = app::backup::table_counts(&conn).await.expect("tables");
+    let mut all = std::collections::BTreeMap::new();
+    for table in tables.keys() {
+        // Names from the catalogue, quoted.
+        let rows = db
+            .manager
+            .fetch_all(&format!("SELECT * FROM \"{table}\""), vec![])
+            .await
+            .expect("rows");
+        let mut rows: Vec<String> = rows.iter().map(ToString::to_string).collect();
+        rows.sort();
+        all.insert(table.clone(), rows);
+    }
+    all
+}
+
+async fn backup_wipe_restore_gives_back_every_row(backend: Backend) {
+    let db = TestDb::migrated(backend).await;
+    fill(&db).await;
+    let dir = tempfile::tempdir().expect("dir");
+    let (set, _) = backup_under_writes(&db, dir.path()).await;
+    let before = {
+        // The set holds what was there when the copy was taken: compare with a restore of it
+        // into a second, empty database rather than with the live one, which went on changing.
+        let target = TestDb::empty(backend).await;
+        let env = HashMap::new();
+        let (out, result) = dal(
+            dir.path(),
+            &env,
+            &[
+                "restore",
+                set.to_str().expect("utf-8"),
+                "--to",
+                &target.url,
+                "--json",
+            ],
+        )
+        .await;
+        result.expect("restore into an empty database");
+        let restored: serde_json::Value = serde_json::from_str(out.trim()).expect("json");
+        assert!(restored["previous"].is_null(), "{restored}");
+        // A pool opened before the restore still sees the file it opened (SQLite).
+        target.manager.disconnect().await.expect("disconnect");
+        target.manager.connect().await.expect("reconnect");
+        contents(&target).await
+    };
+    assert!(
+        before["content_metadata"].len() == 20,
+        "every content row came back"
+    );
+    assert!(before["conversation"].len() == 10);
+
+    // Wipe the original (drop it: a fresh empty database under the same name would do too)
+    // and restore over a database that has data: refused, then forced.
+    let env = HashMap::new();
+    let (_, refused) = dal(
+        dir.path(),
+        &env,
+        &["restore", set.to_str().expect("utf-8"), "--to", &db.url],
+    )
+    .await;
+    let err = format!("{:#}", refused.expect_err("the target has tables"));
+    assert!(err.contains("--force"), "{err}");
+    let (out, forced) = dal(
+        dir.path(),
+        &env,
+        &[
+            "restore",
+            set.to_str().expect("utf-8"),
+            "--to",
+            &db.url,
+            "--force",
+            "--json",
+        ],
+    )
+    .await;
+    forced.expect("forced restore");
+    let restored: serde_json::Value = serde_json::from_str(out.trim()).expect("json");
+    let previous = PathBuf::from(
+        restored["previous"]
+            .as_str()
+            .expect("a backup of the target"),
+    );
+    assert!(previous.join("manifest.json").is_file());
+    db.manager.disconnect().await.expect("disconnect");
+    db.manager.connect().await.expect("reconnect");
+    assert_eq!(
+        contents(&db).await,
+        before,
+        "the forced restore holds the set's rows"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sqlite_backup_wipe_restore_gives_back_every_row() {
+    backup_wipe_restore_gives_back_every_row(Backend::Sqlite).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[cfg_attr(not(dal_pg), ignore = "DAL_TEST_DATABASE_URL not set")]
+async fn postgres_backup_wipe_restore_gives_back_every_row() {
+    backup_wipe_restore_gives_back_every_row(Backend::Postgres).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn restore_refuses_damaged_newer_and_foreign_sets_and_leaves_the_target_alone() {
+    let db = TestDb::migrated(Backend::Sqlite).await;
+    fill(&db).await;
+    let dir = tempfile::tempdir().expect("dir");
+    let (set, _) = backup_under_writes(&db, dir.path()).await;
+    let target = TestDb::empty(Backend::Sqlite).await;
+    let env = HashMap::new();
+    let restore = |set: PathBuf| {
+        let url = target.url.clone();
+        let dir = dir.path().to_path_buf();
+        let env = env.clone();
+        async move {
+            dal(
+                &dir,
+                &env,
+                &["restore", set.to_str().expect("utf-8"), "--to", &url],
+            )
+            .await
+        }
+    };
+
+    let damaged = copy_set(&set, dir.path(), "damaged");
+    let file = damaged.join("database.sqlite3.gz");
+    let bytes = std::fs::read(&file).expect("read");
+    std::fs::write(&file, &bytes[..bytes.len() - 1]).expect("truncate");
+    let (_, result) = restore(damaged).await;
+    let err = format!("{:#}", result.expect_err("damaged"));
+    assert!(err.contains("fails verification"), "{err}");
+
+    let newer = copy_set(&set, dir.path(), "newer");
+    let mut manifest: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(newer.join("manifest.json")).expect("read"))
+            .expect("json");
+    manifest["migrations"]
+        .as_array_mut()
+        .expect("migrations")
+        .push("m29991231_000000_from_the_future".into());
+    std::fs::write(
+        newer.join("manifest.json"),
+        serde_json::to_vec(&manifest).expect("json"),
+    )
+    .expect("write");
+    let (_, result) = restore(newer).await;
+    let err = format!("{:#}", result.expect_err("newer"));
+    assert!(err.contains("newer schema"), "{err}");
+
+    let foreign = copy_set(&set, dir.path(), "foreign");
+    let mut manifest: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(foreign.join("manifest.json")).expect("read"))
+            .expect("json");
+    manifest["backend"] = "postgres".into();
+    std::fs::write(
+        foreign.join("manifest.json"),
+        serde_json::to_vec(&manifest).expect("json"),
+    )
+    .expect("write");
+    let (_, result) = restore(foreign).await;
+    let err = format!("{:#}", result.expect_err("another backend"));
+    assert!(err.contains("dal copy"), "{err}");
+
+    assert!(
+        app::backup::table_counts(&target.conn)
+            .await
+            .expect("tables")
+            .is_empty(),
+        "nothing was written to the target"
+    );
+}

@@ -1,4 +1,4 @@
-//! `dal backup` and `dal backup verify`: one timestamped backup set per run, a directory holding
+//! `dal backup`, `dal backup verify` and `dal restore` ([`restore()`]): one timestamped backup set per run, a directory holding
 //! the database (SQLite: an online, consistent copy by `VACUUM INTO`, gzipped; PostgreSQL:
 //! `pg_dump -Fc`) and a manifest (`manifest.json`: what, sizes, SHA-256 of every file, schema
 //! version, row counts per table as of the copy, tool version).
@@ -9,6 +9,7 @@
 
 mod manifest;
 mod postgres;
+mod restore;
 mod sqlite;
 
 use std::path::{Path, PathBuf};
@@ -19,6 +20,7 @@ use sea_orm::{ConnectionTrait, DatabaseConnection, Statement};
 use serde::Serialize;
 
 pub use manifest::{FileEntry, MANIFEST, Manifest, sha256_file};
+pub use restore::{Restored, restore};
 
 use crate::migrate;
 

@@ -59,6 +59,32 @@ pub(super) async fn dump(
     Ok((vec![FileEntry::of(dir, FILE, CONTENT)?], tables))
 }
 
+/// Restore the archive `path` into the database of `url` in one transaction (`--clean`: drop
+/// what the archive holds first, for a database that has data).
+pub(super) async fn restore(path: &Path, url: &str, clean: bool) -> Result<()> {
+    let mut command = tool("pg_restore", url)?;
+    let database = url::Url::parse(url)
+        .ok()
+        .map(|u| u.path().trim_start_matches('/').to_owned())
+        .filter(|d| !d.is_empty())
+        .context("the database URL names no database")?;
+    command
+        .arg("--single-transaction")
+        .arg("--exit-on-error")
+        .arg("--no-owner")
+        .arg("--dbname")
+        .arg(
+            percent_encoding::percent_decode_str(&database)
+                .decode_utf8_lossy()
+                .as_ref(),
+        );
+    if clean {
+        command.arg("--clean").arg("--if-exists");
+    }
+    command.arg(path);
+    run(command, "pg_restore").await
+}
+
 /// `pg_restore --list`: the archive's table of contents reads whole.
 pub(super) async fn check(path: &Path) -> Result<()> {
     let mut command = Command::new("pg_restore");
