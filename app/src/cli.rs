@@ -360,8 +360,23 @@ pub async fn run(
             if let Some(url) = to {
                 target.url = url;
             }
-            let restored =
-                backup::restore(&dir.join(set), &target, force, &dir.join("backups")).await?;
+            // The configured cache gets the set's keys when it is Redis.
+            let cache = cache::CacheManager::connect(config.cache_config()?)
+                .await
+                .context("starting the cache")?;
+            let redis = !matches!(cache.backend_kind(), cache::BackendKind::Memory);
+            let restored = backup::restore(
+                &dir.join(set),
+                &target,
+                redis.then_some(&cache),
+                force,
+                &dir.join("backups"),
+            )
+            .await;
+            if let Err(err) = cache.disconnect().await {
+                tracing::warn!(error = %err, "closing the cache failed");
+            }
+            let restored = restored?;
             if json {
                 writeln!(out, "{}", serde_json::to_string(&restored)?)?;
             } else {
@@ -513,7 +528,14 @@ async fn backup_command(
     }
     let app = App::connect(config).await?;
     let target = dir.join(to);
-    let written = backup::create(&app.conn, &app.config.db_config(), &target).await;
+    let redis = !matches!(app.cache.backend_kind(), cache::BackendKind::Memory);
+    let written = backup::create(
+        &app.conn,
+        &app.config.db_config(),
+        redis.then_some(&app.cache),
+        &target,
+    )
+    .await;
     app.close().await?;
     let (set, manifest) = written?;
     let pruned = match keep {

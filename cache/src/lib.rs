@@ -14,7 +14,7 @@ pub mod rate_limit;
 pub mod redact;
 pub mod session;
 
-pub use backend::{BackendKind, CacheBackend, KeyTtl, MemoryBackend, RedisBackend};
+pub use backend::{BackendKind, CacheBackend, DumpedKey, KeyTtl, MemoryBackend, RedisBackend};
 pub use codec::Codec;
 pub use config::{CacheConfig, CacheTarget, REDIS_URL_SCHEMES};
 pub use error::{CacheErrorKind, Error, Result};

@@ -447,6 +447,48 @@ impl CacheManager {
         self.observe(spec, "clear_pattern", result)
     }
 
+    /// Every key under this manager's prefix with its `DUMP` serialisation and remaining time to
+    /// live, for a backup (`SCAN` in pages of [`SCAN_BATCH`], every primary of a cluster;
+    /// never `KEYS`). The keys come back without the prefix.
+    ///
+    /// # Errors
+    /// [`Error::Cache`] on a backend failure, or on the in-process cache (whose data dies with
+    /// the process: there is nothing to back up).
+    #[tracing::instrument(skip_all, fields(cache.backend = self.inner.kind.as_str(), cache.keys))]
+    pub async fn dump_keys(&self) -> Result<Vec<crate::backend::DumpedKey>> {
+        let pattern = format!("{}*", self.inner.escaped_prefix);
+        let mut keys = self
+            .inner
+            .backend
+            .dump_pattern(&pattern, SCAN_BATCH)
+            .await?;
+        for key in &mut keys {
+            if let Some(rest) = key.key.strip_prefix(&self.inner.prefix) {
+                key.key = rest.to_owned();
+            }
+        }
+        Span::current().record("cache.keys", keys.len());
+        Ok(keys)
+    }
+
+    /// Put back keys [`CacheManager::dump_keys`] read (under this manager's prefix), replacing
+    /// keys of the same name, each with the time to live it is given. Returns how many.
+    ///
+    /// # Errors
+    /// [`Error::Cache`] on a backend failure (the keys restored before it stay), on a payload the
+    /// server refuses, or on the in-process cache.
+    #[tracing::instrument(skip_all, fields(cache.backend = self.inner.kind.as_str(), cache.keys = keys.len()))]
+    pub async fn restore_keys(&self, keys: &[crate::backend::DumpedKey]) -> Result<u64> {
+        let full: Vec<crate::backend::DumpedKey> = keys
+            .iter()
+            .map(|k| crate::backend::DumpedKey {
+                key: format!("{}{}", self.inner.prefix, k.key),
+                ..k.clone()
+            })
+            .collect();
+        self.inner.backend.restore_keys(&full).await
+    }
+
     /// Typed `get`: decode the stored value with the key pattern's codec (gzip JSON for
     /// `search:results:…` and the other compressed patterns, JSON otherwise).
     ///

@@ -434,3 +434,71 @@ async fn restore_refuses_damaged_newer_and_foreign_sets_and_leaves_the_target_al
         "nothing was written to the target"
     );
 }
+
+/// The Redis keys under the cache's prefix go into the set with their TTLs, and come back with
+/// the time they had left (a key whose time ran out meanwhile stays gone).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[cfg_attr(not(dal_redis), ignore = "DAL_TEST_REDIS_URL not set")]
+async fn redis_keys_are_backed_up_and_restored_with_their_remaining_ttl() {
+    use std::time::Duration;
+
+    use cache::{CacheConfig, CacheManager, KeyTtl};
+
+    let db = TestDb::migrated(Backend::Sqlite).await;
+    let prefix = format!("{}:", tests::unique_name());
+    let cache =
+        CacheManager::connect(CacheConfig::redis(tests::redis_url()).with_key_prefix(&prefix))
+            .await
+            .expect("redis");
+    // A counter has no expiry.
+    assert_eq!(cache.increment("kept").await.expect("incr"), 1);
+    cache
+        .set("hour", b"an hour".to_vec(), Duration::from_secs(3600))
+        .await
+        .expect("set");
+    cache
+        .set("brief", b"soon gone".to_vec(), Duration::from_millis(1500))
+        .await
+        .expect("set");
+    let dir = tempfile::tempdir().expect("dir");
+    let env = HashMap::from([
+        ("DATABASE_URL".to_owned(), db.url.clone()),
+        ("REDIS_URL".to_owned(), tests::redis_url()),
+        ("DAL_CACHE_PREFIX".to_owned(), prefix.clone()),
+    ]);
+    let (out, result) = dal(dir.path(), &env, &["backup", "--json"]).await;
+    result.expect("backup");
+    let line: serde_json::Value = serde_json::from_str(out.trim()).expect("json");
+    assert_eq!(line["manifest"]["cache_keys"], 3, "{line}");
+    let set = line["set"].as_str().expect("set").to_owned();
+    let (_, verified) = verify(dir.path(), Path::new(&set)).await;
+    verified.expect("the set with its keys verifies");
+
+    assert_eq!(cache.clear_pattern("*").await.expect("wipe"), 3);
+    tokio::time::sleep(Duration::from_millis(1600)).await;
+    let target = TestDb::empty(Backend::Sqlite).await;
+    let (out, result) = dal(
+        dir.path(),
+        &env,
+        &["restore", &set, "--to", &target.url, "--json"],
+    )
+    .await;
+    result.expect("restore");
+    let restored: serde_json::Value = serde_json::from_str(out.trim()).expect("json");
+    assert_eq!(restored["cache_keys_restored"], 2, "{restored}");
+    assert_eq!(restored["cache_keys_expired"], 1, "{restored}");
+    assert_eq!(
+        cache.get("kept").await.expect("get").as_deref(),
+        Some(&b"1"[..])
+    );
+    assert_eq!(cache.ttl("kept").await.expect("ttl"), KeyTtl::Persistent);
+    match cache.ttl("hour").await.expect("ttl") {
+        KeyTtl::ExpiresIn(left) => assert!(
+            left <= Duration::from_secs(3600) && left > Duration::from_secs(3500),
+            "{left:?}"
+        ),
+        other => panic!("the hour key lost its TTL: {other:?}"),
+    }
+    assert_eq!(cache.ttl("brief").await.expect("ttl"), KeyTtl::Missing);
+    cache.clear_pattern("*").await.expect("clean up");
+}

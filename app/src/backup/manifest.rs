@@ -31,6 +31,10 @@ pub struct Manifest {
     pub migrations: Vec<String>,
     /// Rows per table in the copy.
     pub tables: BTreeMap<String, i64>,
+    /// Keys of the Redis cache in the set (`None`: the cache was not backed up, being
+    /// in-process or not asked for).
+    #[serde(default)]
+    pub cache_keys: Option<u64>,
     /// The files of the set.
     pub files: Vec<FileEntry>,
 }
@@ -40,7 +44,7 @@ pub struct Manifest {
 pub struct FileEntry {
     /// Its name in the set's directory.
     pub name: String,
-    /// What it is: `sqlite+gzip` or `pg_dump-custom`.
+    /// What it is: `sqlite+gzip`, `pg_dump-custom` or `redis-dump+jsonl+gzip`.
     pub content: String,
     /// Its size in bytes.
     pub bytes: u64,

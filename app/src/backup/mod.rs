@@ -1,5 +1,5 @@
-//! `dal backup`, `dal backup verify` and `dal restore` ([`restore()`]): one timestamped backup set per run, a directory holding
-//! the database (SQLite: an online, consistent copy by `VACUUM INTO`, gzipped; PostgreSQL:
+//! `dal backup`, `dal backup verify` and `dal restore` ([`restore()`]): one timestamped backup
+//! set per run, a directory holding the database (SQLite: an online, consistent copy by `VACUUM INTO`, gzipped; PostgreSQL:
 //! `pg_dump -Fc`) and a manifest (`manifest.json`: what, sizes, SHA-256 of every file, schema
 //! version, row counts per table as of the copy, tool version).
 //!
@@ -9,6 +9,7 @@
 
 mod manifest;
 mod postgres;
+mod redis;
 mod restore;
 mod sqlite;
 
@@ -27,14 +28,16 @@ use crate::migrate;
 /// The prefix of every backup set's directory name.
 pub const SET_PREFIX: &str = "dal-backup-";
 
-/// Write a backup set of the database behind `conn` (configured by `config`) into `dir`;
-/// returns the set's directory and its manifest.
+/// Write a backup set of the database behind `conn` (configured by `config`) and, when given,
+/// the keys of the Redis `cache` under its prefix, into `dir`; returns the set's directory and
+/// its manifest.
 ///
 /// # Errors
 /// When the copy, the dump or a file cannot be written; nothing is left behind then.
 pub async fn create(
     conn: &DatabaseConnection,
     config: &repository::DbConfig,
+    cache: Option<&cache::CacheManager>,
     dir: &Path,
 ) -> Result<(PathBuf, Manifest)> {
     std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
@@ -53,7 +56,7 @@ pub async fn create(
             .filter(|m| m.applied)
             .map(|m| m.name.clone())
             .collect();
-        let (backend, files, tables) = match conn.get_database_backend() {
+        let (backend, mut files, tables) = match conn.get_database_backend() {
             DbBackend::Sqlite => {
                 let (files, tables) = sqlite::dump(conn, &partial).await?;
                 ("sqlite", files, tables)
@@ -63,6 +66,14 @@ pub async fn create(
                 ("postgres", files, tables)
             }
         };
+        let cache_keys = match cache {
+            Some(cache) => {
+                let (entry, keys) = redis::dump(cache, &partial).await?;
+                files.push(entry);
+                Some(keys)
+            }
+            None => None,
+        };
         let manifest = Manifest {
             format: manifest::FORMAT,
             created_at: created_at.to_rfc3339(),
@@ -71,6 +82,7 @@ pub async fn create(
             schema_version: applied.last().cloned(),
             migrations: applied,
             tables,
+            cache_keys,
             files,
         };
         manifest.write(&partial)?;
@@ -115,8 +127,9 @@ impl Verification {
 }
 
 /// Check a backup set: the manifest parses, every file it lists exists with its size and
-/// SHA-256, and the database copy is readable (SQLite: `PRAGMA integrity_check` on the
-/// decompressed copy; PostgreSQL: `pg_restore --list` reads the archive's table of contents).
+/// SHA-256, and the copies are readable (SQLite: `PRAGMA integrity_check` on the decompressed
+/// copy; PostgreSQL: `pg_restore --list` reads the archive's table of contents; Redis: every
+/// key's line decodes).
 ///
 /// # Errors
 /// Only when the check itself cannot run (a temporary file cannot be made); what is wrong
@@ -148,6 +161,7 @@ pub async fn verify(set: &Path) -> Result<Verification> {
         let readable = match entry.content.as_str() {
             sqlite::CONTENT => sqlite::check(&path).await,
             postgres::CONTENT => postgres::check(&path).await,
+            redis::CONTENT => redis::check(&path),
             other => Err(anyhow::anyhow!("unknown content {other:?}")),
         };
         if let Err(err) = readable {

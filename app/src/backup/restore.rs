@@ -14,7 +14,7 @@ use sea_orm::{Database, DbBackend};
 use serde::Serialize;
 
 use super::manifest::Manifest;
-use super::{postgres, sqlite, table_counts, verify};
+use super::{postgres, redis, sqlite, table_counts, verify};
 
 /// What [`restore`] did.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -27,10 +27,15 @@ pub struct Restored {
     pub rows: i64,
     /// The backup taken of the target before it was replaced (`--force` over data).
     pub previous: Option<PathBuf>,
+    /// Cache keys restored, when the set has them and a Redis cache was given.
+    pub cache_keys_restored: Option<u64>,
+    /// Cache keys left out because their time to live ran out since the backup.
+    pub cache_keys_expired: Option<u64>,
 }
 
-/// Restore `set` into the database of `target` (its backend must be the set's). A target that
-/// holds tables is refused unless `force`, which first backs it up into `backups`.
+/// Restore `set` into the database of `target` (its backend must be the set's) and, when the set
+/// has cache keys and `cache` is given, those keys (after the database). A target that holds
+/// tables is refused unless `force`, which first backs it up into `backups`.
 ///
 /// # Errors
 /// A set that fails verification, was written by a newer schema than this tool knows, or of
@@ -39,6 +44,7 @@ pub struct Restored {
 pub async fn restore(
     set: &Path,
     target: &DbConfig,
+    cache: Option<&cache::CacheManager>,
     force: bool,
     backups: &Path,
 ) -> Result<Restored> {
@@ -77,7 +83,8 @@ pub async fn restore(
     }
     let entry = manifest
         .files
-        .first()
+        .iter()
+        .find(|f| f.content == sqlite::CONTENT || f.content == postgres::CONTENT)
         .context("the manifest lists no database file")?;
     let previous = if has_tables(target).await? {
         if !force {
@@ -101,11 +108,27 @@ pub async fn restore(
         db.close().await?;
         compare(&manifest, &counts?)?;
     }
+    let keys = manifest.files.iter().find(|f| f.content == redis::CONTENT);
+    let (cache_keys_restored, cache_keys_expired) = match (keys, cache) {
+        (Some(keys), Some(cache)) => {
+            let taken = repository::chrono::DateTime::parse_from_rfc3339(&manifest.created_at)
+                .context("the manifest's created_at")?;
+            let elapsed_ms = (repository::chrono::Utc::now() - taken.to_utc())
+                .num_milliseconds()
+                .max(0);
+            let (restored, expired) =
+                redis::restore(&set.join(&keys.name), cache, elapsed_ms).await?;
+            (Some(restored), Some(expired))
+        }
+        _ => (None, None),
+    };
     Ok(Restored {
         set: set.to_path_buf(),
         tables: manifest.tables.len(),
         rows: manifest.tables.values().sum(),
         previous,
+        cache_keys_restored,
+        cache_keys_expired,
     })
 }
 
@@ -127,7 +150,7 @@ async fn has_tables(target: &DbConfig) -> Result<bool> {
 
 async fn backup_first(target: &DbConfig, backups: &Path) -> Result<PathBuf> {
     let db = Database::connect(target.url.clone()).await?;
-    let written = super::create(&db, target, backups).await;
+    let written = super::create(&db, target, None, backups).await;
     db.close().await?;
     let (set, _) = written.context("backing up the target before replacing it")?;
     tracing::info!("the target was backed up before the restore");

@@ -217,12 +217,57 @@ pub trait CacheBackend: Send + Sync + fmt::Debug + 'static {
         Err(no_pubsub())
     }
 
+    /// Every key matching the glob `pattern` with its value serialised by `DUMP` and its
+    /// remaining time to live by `PTTL` (`None`: no expiry), read with `SCAN` pages of `batch`
+    /// keys (every primary of a cluster), never `KEYS`. A key that expires or goes between the
+    /// scan and its `DUMP` is left out.
+    ///
+    /// The default refuses: a backend whose data dies with the process has nothing to back up.
+    ///
+    /// # Errors
+    /// [`crate::Error::Cache`] on a backend failure, or on a backend without `DUMP`.
+    async fn dump_pattern(&self, pattern: &str, batch: u32) -> Result<Vec<DumpedKey>> {
+        let _ = (pattern, batch);
+        Err(no_dump())
+    }
+
+    /// `RESTORE key ttl value REPLACE` for each of `keys` (a `pttl_ms` of `None` restores without
+    /// expiry). Returns how many were restored.
+    ///
+    /// The default refuses, like [`CacheBackend::dump_pattern`].
+    ///
+    /// # Errors
+    /// [`crate::Error::Cache`] on a backend failure (keys restored before it stay), or a payload
+    /// the server refuses.
+    async fn restore_keys(&self, keys: &[DumpedKey]) -> Result<u64> {
+        let _ = keys;
+        Err(no_dump())
+    }
+
     /// Close connections; later calls fail with [`crate::Error::Cache`] (Redis) or keep working
     /// (memory).
     ///
     /// # Errors
     /// [`crate::Error::Cache`] if closing fails.
     async fn shutdown(&self) -> Result<()>;
+}
+
+/// One key as `DUMP` serialises it, with its remaining time to live.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DumpedKey {
+    /// The whole key, prefix included.
+    pub key: String,
+    /// `DUMP`'s serialisation (Redis's own format, with its checksum).
+    pub value: Bytes,
+    /// Milliseconds left to live, `None` for a key without expiry.
+    pub pttl_ms: Option<i64>,
+}
+
+fn no_dump() -> Error {
+    Error::cache(
+        CacheErrorKind::Backend,
+        "this cache backend keeps nothing outside the process: there are no keys to dump",
+    )
 }
 
 fn no_pubsub() -> Error {

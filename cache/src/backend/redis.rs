@@ -33,7 +33,7 @@ use fred::types::{Builder, Expiration, FromValue, Key, SetOptions, Value};
 use futures::{Stream, StreamExt};
 use tokio::sync::{OnceCell, broadcast, mpsc};
 
-use super::{BackendKind, CacheBackend, KeyTtl};
+use super::{BackendKind, CacheBackend, DumpedKey, KeyTtl};
 use crate::config::CacheConfig;
 use crate::error::{CacheErrorKind, Error, Result};
 use crate::pubsub::{ChannelHub, ChannelReceiver};
@@ -442,6 +442,43 @@ impl RedisBackend {
         Ok(deleted)
     }
 
+    /// `DUMP` and `PTTL` of every key of `pages` (one pipeline-free pair of calls per key,
+    /// issued concurrently per page).
+    async fn dump_scan<S>(&self, client: &Client, pages: S) -> Result<Vec<DumpedKey>>
+    where
+        S: Stream<Item = std::result::Result<ScanResult, fred::error::Error>> + Send,
+    {
+        let mut pages = std::pin::pin!(pages);
+        let mut dumped = Vec::new();
+        while let Some(page) = pages.next().await {
+            let mut page = page?;
+            let keys = page.take_results().unwrap_or_default();
+            let results = futures::future::join_all(keys.into_iter().map(|key| async move {
+                let value: Option<Bytes> = client.dump(key.clone()).await?;
+                let pttl: i64 = client.pttl(key.clone()).await?;
+                Ok::<_, fred::error::Error>((key, value, pttl))
+            }))
+            .await;
+            for result in results {
+                let (key, value, pttl) = result?;
+                // -2: gone since the scan; -1: no expiry.
+                let (Some(value), true) = (value, pttl != -2) else {
+                    continue;
+                };
+                let Some(key) = key.as_str().map(str::to_owned) else {
+                    continue;
+                };
+                dumped.push(DumpedKey {
+                    key,
+                    value,
+                    pttl_ms: (pttl >= 0).then_some(pttl),
+                });
+            }
+            drop(page);
+        }
+        Ok(dumped)
+    }
+
     async fn drain_scan<S>(&self, client: &Client, pages: S) -> Result<u64>
     where
         S: Stream<Item = std::result::Result<ScanResult, fred::error::Error>> + Send,
@@ -616,6 +653,39 @@ impl CacheBackend for RedisBackend {
             self.drain_scan(client, client.scan(pattern, count, None))
                 .await
         }
+    }
+
+    async fn dump_pattern(&self, pattern: &str, batch: u32) -> Result<Vec<DumpedKey>> {
+        let client = self.client()?;
+        let count = Some(batch.max(1));
+        if self.cluster {
+            self.dump_scan(client, client.scan_cluster(pattern, count, None))
+                .await
+        } else {
+            self.dump_scan(client, client.scan(pattern, count, None))
+                .await
+        }
+    }
+
+    async fn restore_keys(&self, keys: &[DumpedKey]) -> Result<u64> {
+        let client = self.client()?;
+        let mut restored = 0;
+        for key in keys {
+            let ttl = key.pttl_ms.unwrap_or(0);
+            let _: Value = client
+                .restore(
+                    key.key.as_str(),
+                    ttl,
+                    Value::Bytes(key.value.clone()),
+                    true,
+                    false,
+                    None,
+                    None,
+                )
+                .await?;
+            restored += 1;
+        }
+        Ok(restored)
     }
 
     async fn ping(&self) -> Result<()> {
