@@ -1,7 +1,7 @@
 //! `dal status`: what the layer is connected to and what it holds.
 
 use anyhow::{Context, Result};
-use sea_orm::{ConnectionTrait, DatabaseConnection, DbBackend, Statement};
+use sea_orm::{DatabaseConnection, DbBackend};
 use serde::Serialize;
 
 use crate::migrate::{self, MigrationState};
@@ -109,37 +109,15 @@ pub async fn gather(
         .find(|m| m.applied)
         .map(|m| m.name.clone());
 
-    let tables_sql = match backend {
-        DbBackend::Sqlite => {
-            "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name"
-        }
-        _ => {
-            "SELECT table_name::text AS name FROM information_schema.tables \
-             WHERE table_schema = current_schema() AND table_type = 'BASE TABLE' ORDER BY table_name"
-        }
-    };
     let health = repository::health::health(conn, config)
         .await
         .context("database health")?;
 
-    let mut tables = Vec::new();
-    for row in conn
-        .query_all_raw(Statement::from_string(backend, tables_sql))
+    let tables: Vec<TableCount> = crate::backup::table_counts(conn)
         .await?
-    {
-        let table: String = row.try_get("", "name")?;
-        // Table names come from the catalogue, not from input; quoted as identifiers.
-        let count_sql = format!(
-            "SELECT count(*) AS n FROM \"{}\"",
-            table.replace('"', "\"\"")
-        );
-        let rows: i64 = conn
-            .query_one_raw(Statement::from_string(backend, count_sql))
-            .await?
-            .context("row count")?
-            .try_get("", "n")?;
-        tables.push(TableCount { table, rows });
-    }
+        .into_iter()
+        .map(|(table, rows)| TableCount { table, rows })
+        .collect();
 
     let chat = if repository::chat::CHAT_TABLES
         .iter()

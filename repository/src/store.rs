@@ -307,6 +307,43 @@ where
     model.into_active_model().reset_all()
 }
 
+/// Delete the rows of `E` matching `condition`, at most `chunk` per statement
+/// (`DELETE … WHERE key IN (SELECT key … WHERE condition LIMIT chunk)`, each statement its own
+/// short transaction, so a large purge never holds the write lock long), until fewer than
+/// `chunk` go. Returns how many rows were deleted.
+///
+/// # Errors
+/// [`Error::Db`] (the chunks deleted before it stay deleted).
+pub async fn delete_chunked<E, C>(
+    db: &C,
+    key: E::Column,
+    condition: Condition,
+    chunk: u64,
+) -> Result<u64>
+where
+    E: EntityTrait,
+    C: ConnectionTrait,
+{
+    let mut deleted = 0;
+    loop {
+        let page = Query::select()
+            .column(key)
+            .from(E::default())
+            .cond_where(condition.clone())
+            .limit(chunk)
+            .to_owned();
+        let gone = E::delete_many()
+            .filter(key.in_subquery(page))
+            .exec(db)
+            .await?
+            .rows_affected;
+        deleted += gone;
+        if gone < chunk {
+            return Ok(deleted);
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use entity::knowledge::content_metadata;

@@ -6,22 +6,11 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
-use clap::Parser;
 use repository::knowledge::{NewSearchCache, SearchCacheRepository, SearchCacheStore};
 use repository::{DatabaseConnection, QueryHash};
 use tests::{Backend, TestDb};
 
-async fn dal(
-    dir: &Path,
-    env: &HashMap<String, String>,
-    args: &[&str],
-) -> (String, anyhow::Result<()>) {
-    let cli = app::cli::Cli::try_parse_from(std::iter::once("dal").chain(args.iter().copied()))
-        .expect("args");
-    let mut out = Vec::new();
-    let result = app::cli::run(cli, dir, Some(env), &mut out).await;
-    (String::from_utf8(out).expect("utf-8"), result)
-}
+use crate::cli::dal_output as dal;
 
 /// Write search-cache rows on `conn` until `stop` is set; returns how many.
 fn keep_writing(conn: DatabaseConnection, stop: Arc<AtomicBool>) -> tokio::task::JoinHandle<u64> {

@@ -17,7 +17,7 @@ async fn dal(
 }
 
 /// What `dal args` printed, and how it ended (a command can print a report, then fail).
-async fn dal_output(
+pub async fn dal_output(
     dir: &std::path::Path,
     env: &HashMap<String, String>,
     args: &[&str],

@@ -301,30 +301,13 @@ impl<C: Db> SystemLogRepository for SystemLogStore<C> {
     async fn delete_older_than(&self, cutoff: DateTime<Utc>, chunk: u64) -> Result<u64> {
         let limit = check_chunk(chunk)?;
         let cutoff = DbDateTime::from(cutoff);
-        let mut deleted = 0;
-        loop {
-            let txn = crate::begin_write(&self.db).await?;
-            let ids: Vec<DbUuid> = Entity::find()
-                .select_only()
-                .column(Column::Id)
-                .filter(Column::CreatedAt.lt(cutoff))
-                .limit(limit)
-                .into_tuple()
-                .all(&txn)
-                .await?;
-            let found = ids.len() as u64;
-            if found > 0 {
-                deleted += Entity::delete_many()
-                    .filter(Column::Id.is_in(ids))
-                    .exec(&txn)
-                    .await?
-                    .rows_affected;
-            }
-            txn.commit().await?;
-            if found < limit {
-                break;
-            }
-        }
+        let deleted = store::delete_chunked::<Entity, _>(
+            &self.db,
+            Column::Id,
+            sea_orm::Condition::all().add(Column::CreatedAt.lt(cutoff)),
+            limit,
+        )
+        .await?;
         tracing::Span::current().record("db.rows", deleted);
         Ok(deleted)
     }

@@ -14,9 +14,7 @@ use chrono::{DateTime, TimeDelta, Utc};
 use entity::assistant::user_sessions::{ActiveModel, Column, Entity, Model};
 use entity::{DbDateTime, DbJson, DbUuid};
 use sea_orm::sea_query::{Expr, Func};
-use sea_orm::{
-    ColumnTrait, Condition, EntityTrait, JsonValue, QueryFilter, QuerySelect, TransactionSession,
-};
+use sea_orm::{ColumnTrait, Condition, EntityTrait, JsonValue, QueryFilter};
 use sha2::{Digest, Sha256};
 use tracing::instrument;
 
@@ -309,30 +307,8 @@ impl<C: Db> UserSessionRepository for UserSessionStore<C> {
             .add(Column::LastActivityAt.lt(cutoff))
             .add(Column::DeletedAt.lt(cutoff))
             .add(Column::ExpiresAt.lt(cutoff));
-        let mut deleted = 0;
-        loop {
-            let txn = crate::begin_write(&self.db).await?;
-            let ids: Vec<DbUuid> = Entity::find()
-                .select_only()
-                .column(Column::Id)
-                .filter(stale.clone())
-                .limit(limit)
-                .into_tuple()
-                .all(&txn)
-                .await?;
-            let found = ids.len() as u64;
-            if found > 0 {
-                deleted += Entity::delete_many()
-                    .filter(Column::Id.is_in(ids))
-                    .exec(&txn)
-                    .await?
-                    .rows_affected;
-            }
-            txn.commit().await?;
-            if found < limit {
-                break;
-            }
-        }
+        let deleted =
+            store::delete_chunked::<Entity, _>(&self.db, Column::Id, stale, limit).await?;
         tracing::Span::current().record("db.rows", deleted);
         Ok(deleted)
     }
