@@ -14,6 +14,7 @@ pub mod config;
 pub mod error;
 pub mod knowledge;
 pub mod manager;
+pub mod platform;
 pub mod page;
 mod sqlite_tuning;
 pub mod store;
