@@ -14,9 +14,15 @@
 //! SQLite, with the same results.
 
 pub mod activity;
+pub mod agents;
+pub mod attachments;
 pub mod audit;
+pub mod comments;
+pub mod evidence;
+pub mod executions;
 pub mod json;
 pub mod projects;
+pub mod seed;
 pub mod tasks;
 pub mod users;
 
@@ -30,13 +36,19 @@ pub type User = entity::platform::users::Model;
 /// A row of `projects`.
 pub type Project = entity::platform::projects::Model;
 /// A row of `agents`.
+pub type Agent = entity::platform::agents::Model;
 /// A row of `tasks`.
+pub type Task = entity::platform::tasks::Model;
 /// A row of `evidence`.
+pub type Evidence = entity::platform::evidence::Model;
 /// A row of `agent_executions`.
+pub type Execution = entity::platform::agent_executions::Model;
 /// A row of `audit_logs`.
 pub type AuditLog = entity::platform::audit_logs::Model;
 /// A row of `task_comments`.
+pub type Comment = entity::platform::task_comments::Model;
 /// A row of `task_attachments`.
+pub type Attachment = entity::platform::task_attachments::Model;
 /// A row of `activity_feed`.
 pub type Activity = entity::platform::activity_feed::Model;
 
@@ -46,11 +58,29 @@ pub use activity::{
     ActivityPublisher, ActivityRepository, ActivityScope, ActivityStore, activity_channel,
 };
 #[cfg(any(test, feature = "mock"))]
+pub use agents::MockAgentRepository;
+pub use agents::{AgentRepository, AgentStore, NewAgent};
+#[cfg(any(test, feature = "mock"))]
+pub use attachments::MockAttachmentRepository;
+pub use attachments::{AttachmentRepository, AttachmentStore, NewAttachment};
+#[cfg(any(test, feature = "mock"))]
 pub use audit::MockAuditRepository;
 pub use audit::{Actor, AuditContext, AuditFilter, AuditRepository, AuditStore, NewAuditLog};
 #[cfg(any(test, feature = "mock"))]
+pub use comments::MockCommentRepository;
+pub use comments::{CommentAuthor, CommentRepository, CommentStore, NewComment};
+#[cfg(any(test, feature = "mock"))]
+pub use evidence::MockEvidenceRepository;
+pub use evidence::{EvidenceFilter, EvidenceLink, EvidenceRepository, EvidenceStore, NewEvidence};
+#[cfg(any(test, feature = "mock"))]
+pub use executions::MockExecutionRepository;
+pub use executions::{
+    ExecutionRepository, ExecutionStore, Finish, NewExecution, RollupBy, UsageRollup,
+};
+#[cfg(any(test, feature = "mock"))]
 pub use projects::MockProjectRepository;
 pub use projects::{NewProject, ProjectRepository, ProjectStore};
+pub use seed::{SeedReport, load_dev_data};
 #[cfg(any(test, feature = "mock"))]
 pub use tasks::MockTaskRepository;
 pub use tasks::{NewTask, TaskFilter, TaskOrder, TaskRepository, TaskStore};
