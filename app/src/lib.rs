@@ -1,5 +1,6 @@
 #![doc = include_str!("../README.md")]
 
+pub mod audit;
 mod bench;
 pub mod cli;
 pub mod config;

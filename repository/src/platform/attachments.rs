@@ -191,7 +191,7 @@ impl<C: Db> AttachmentRepository for AttachmentStore<C> {
         let txn = begin_write(&self.db).await?;
         let stmt = Entity::update_many()
             .col_expr(Column::IsEvidence, Expr::value(true))
-            .col_expr(Column::EvidenceId, Expr::value(DbUuid::from(evidence_id)));
+            .col_expr(Column::EvidenceId, Column::EvidenceId.save_as(Expr::value(DbUuid::from(evidence_id))));
         let (_, after) = update_audited(&txn, &ctx, "attachment_linked_to_evidence", attachment_id.into(), stmt).await?;
         txn.commit().await?;
         Ok(after)

@@ -314,7 +314,7 @@ impl<C: Db> ExecutionRepository for ExecutionStore<C> {
             .col_expr(Column::StartedAt, Expr::value(before.started_at.unwrap_or(now)))
             .col_expr(Column::CompletedAt, Expr::value(now));
         if let Some(evidence_id) = finish.evidence_id {
-            stmt = stmt.col_expr(Column::EvidenceId, Expr::value(DbUuid::from(evidence_id)));
+            stmt = stmt.col_expr(Column::EvidenceId, Column::EvidenceId.save_as(Expr::value(DbUuid::from(evidence_id))));
         }
         let after = store::update_one_returning(&txn, key, stmt).await?;
         txn.execute_raw(agent_stats_statement(txn.get_database_backend(), after.agent_id, now))

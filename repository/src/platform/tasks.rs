@@ -285,8 +285,8 @@ impl<C: Db> TaskRepository for TaskStore<C> {
         ctx.validate()?;
         let txn = begin_write(&self.db).await?;
         let stmt = Entity::update_many()
-            .col_expr(Column::AssignedToUserId, Expr::value(user_id.map(DbUuid::from)))
-            .col_expr(Column::AssignedToAgentId, Expr::value(agent_id.map(DbUuid::from)))
+            .col_expr(Column::AssignedToUserId, Column::AssignedToUserId.save_as(Expr::value(user_id.map(DbUuid::from))))
+            .col_expr(Column::AssignedToAgentId, Column::AssignedToAgentId.save_as(Expr::value(agent_id.map(DbUuid::from))))
             .col_expr(Column::UpdatedAt, Expr::value(entity::behavior::now()));
         let (_, after) = update_audited(&txn, &ctx, "task_assigned", task_id.into(), stmt).await?;
         let entry = activity::append(
