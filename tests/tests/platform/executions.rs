@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 use chrono::Duration;
 use repository::entity::DbUuid;
 use repository::platform::{
-    AgentRepository, AuditContext, Execution, ExecutionRepository, ExecutionStatus,
+    AgentRepository, AuditContext, EvidenceRepository, Execution, ExecutionRepository, ExecutionStatus,
     ExecutionStore, Finish, NewExecution, RollupBy,
 };
 use repository::sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
