@@ -73,7 +73,11 @@ pub fn parse_before(text: &str) -> Result<DateTime<Utc>> {
 ///
 /// # Errors
 /// When the rows cannot be read or the files cannot be written.
-pub async fn export_before(conn: &DatabaseConnection, before: DateTime<Utc>, dir: &Path) -> Result<ExportManifest> {
+pub async fn export_before(
+    conn: &DatabaseConnection,
+    before: DateTime<Utc>,
+    dir: &Path,
+) -> Result<ExportManifest> {
     std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
     let stem = format!("audit_logs_before_{}", before.format("%Y%m%dT%H%M%SZ"));
     let data_name = format!("{stem}.jsonl");
@@ -88,7 +92,8 @@ pub async fn export_before(conn: &DatabaseConnection, before: DateTime<Utc>, dir
         ..AuditFilter::default()
     };
     let mut file = std::io::BufWriter::new(
-        std::fs::File::create(&data_path).with_context(|| format!("creating {}", data_path.display()))?,
+        std::fs::File::create(&data_path)
+            .with_context(|| format!("creating {}", data_path.display()))?,
     );
     let mut hasher = Sha256::new();
     let (mut rows, mut bytes) = (0u64, 0u64);
@@ -142,9 +147,14 @@ mod tests {
 
     #[test]
     fn dates_and_instants() {
-        assert_eq!(parse_before("2026-11-01").expect("day").to_rfc3339(), "2026-11-01T00:00:00+00:00");
         assert_eq!(
-            parse_before("2026-11-01T12:30:00+02:00").expect("instant").to_rfc3339(),
+            parse_before("2026-11-01").expect("day").to_rfc3339(),
+            "2026-11-01T00:00:00+00:00"
+        );
+        assert_eq!(
+            parse_before("2026-11-01T12:30:00+02:00")
+                .expect("instant")
+                .to_rfc3339(),
             "2026-11-01T10:30:00+00:00"
         );
         assert!(parse_before("yesterday").is_err());

@@ -292,7 +292,12 @@ pub async fn run(
             app.close().await
         }
         Command::Audit {
-            action: AuditCommand::Export { before, out: dir, json },
+            action:
+                AuditCommand::Export {
+                    before,
+                    out: dir,
+                    json,
+                },
         } => {
             let before = crate::audit::parse_before(&before)?;
             let dir = dir.map_or_else(|| dir_of(dir_root, "audit-export"), |d| dir_of(dir_root, d));

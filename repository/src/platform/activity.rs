@@ -9,7 +9,9 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use entity::DbUuid;
 use entity::platform::activity_feed::{ActiveModel, Column, Entity, Model};
-use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, JsonValue, QueryFilter, QueryOrder, QuerySelect};
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, EntityTrait, JsonValue, QueryFilter, QueryOrder, QuerySelect,
+};
 use serde::{Deserialize, Serialize};
 use tracing::instrument;
 
@@ -145,8 +147,14 @@ pub(crate) async fn publish(publisher: Option<&Arc<dyn ActivityPublisher>>, entr
             continue;
         };
         match serde_json::to_string(entry) {
-            Ok(payload) => publisher.publish(&activity_channel(&project_id), &payload).await,
-            Err(err) => tracing::warn!(error = %err, "activity entry not serialisable; not published"),
+            Ok(payload) => {
+                publisher
+                    .publish(&activity_channel(&project_id), &payload)
+                    .await
+            }
+            Err(err) => {
+                tracing::warn!(error = %err, "activity entry not serialisable; not published")
+            }
         }
     }
 }

@@ -8,8 +8,7 @@ use entity::DbUuid;
 use entity::platform::agents::{ActiveModel, Column, Entity, Model};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
-    ColumnTrait, EntityTrait, JsonValue, QueryFilter, QueryOrder, QuerySelect,
-    TransactionSession,
+    ColumnTrait, EntityTrait, JsonValue, QueryFilter, QueryOrder, QuerySelect, TransactionSession,
 };
 use serde::{Deserialize, Serialize};
 use tracing::instrument;
@@ -89,7 +88,11 @@ impl NewAgent {
             .chars()
             .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || matches!(c, '-' | '_'))
         {
-            return Err(Error::validation("name", "must hold only a-z, 0-9, '-' and '_'", format!("{:?}", self.name)));
+            return Err(Error::validation(
+                "name",
+                "must hold only a-z, 0-9, '-' and '_'",
+                format!("{:?}", self.name),
+            ));
         }
         validate::opt_text("display_name", self.display_name.as_deref(), 255)?;
         validate::opt_text("description", self.description.as_deref(), 100_000)?;
@@ -154,14 +157,24 @@ pub trait AgentRepository: Send + Sync {
     ///
     /// # Errors
     /// [`Error::Validation`]; [`Error::NotFound`]; [`Error::Db`].
-    async fn set_capabilities(&self, agent_id: UuidText, capabilities: JsonValue, ctx: AuditContext) -> Result<Model>;
+    async fn set_capabilities(
+        &self,
+        agent_id: UuidText,
+        capabilities: JsonValue,
+        ctx: AuditContext,
+    ) -> Result<Model>;
 
     /// Activate or deactivate (`deprecated_at` set when deactivated, cleared when activated);
     /// audited as `agent_activated` / `agent_deactivated`.
     ///
     /// # Errors
     /// [`Error::NotFound`]; [`Error::Db`].
-    async fn set_active(&self, agent_id: UuidText, active: bool, ctx: AuditContext) -> Result<Model>;
+    async fn set_active(
+        &self,
+        agent_id: UuidText,
+        active: bool,
+        ctx: AuditContext,
+    ) -> Result<Model>;
 }
 
 platform_store! {
@@ -227,7 +240,12 @@ impl<C: Db> AgentRepository for AgentStore<C> {
         Entity::insert(store::insertable::<_, ActiveModel>(model.clone()))
             .exec_without_returning(&txn)
             .await?;
-        write_change(&txn, &ctx, Change::created("agent_created", Entity::ROW, model.agent_id, &model)).await?;
+        write_change(
+            &txn,
+            &ctx,
+            Change::created("agent_created", Entity::ROW, model.agent_id, &model),
+        )
+        .await?;
         txn.commit().await?;
         Ok(model)
     }
@@ -283,21 +301,39 @@ impl<C: Db> AgentRepository for AgentStore<C> {
     }
 
     #[instrument(skip_all, fields(db.table = "agents"))]
-    async fn set_capabilities(&self, agent_id: UuidText, capabilities: JsonValue, ctx: AuditContext) -> Result<Model> {
+    async fn set_capabilities(
+        &self,
+        agent_id: UuidText,
+        capabilities: JsonValue,
+        ctx: AuditContext,
+    ) -> Result<Model> {
         let capabilities = json::object("capabilities", capabilities)?;
         ctx.validate()?;
-        let stmt = Entity::update_many().col_expr(Column::Capabilities, Expr::value(entity::DbJson::from(capabilities)));
-        self.update(agent_id, "agent_capabilities_changed", &ctx, stmt).await
+        let stmt = Entity::update_many().col_expr(
+            Column::Capabilities,
+            Expr::value(entity::DbJson::from(capabilities)),
+        );
+        self.update(agent_id, "agent_capabilities_changed", &ctx, stmt)
+            .await
     }
 
     #[instrument(skip_all, fields(db.table = "agents"))]
-    async fn set_active(&self, agent_id: UuidText, active: bool, ctx: AuditContext) -> Result<Model> {
+    async fn set_active(
+        &self,
+        agent_id: UuidText,
+        active: bool,
+        ctx: AuditContext,
+    ) -> Result<Model> {
         ctx.validate()?;
         let deprecated_at = (!active).then(entity::behavior::now);
         let stmt = Entity::update_many()
             .col_expr(Column::IsActive, Expr::value(active))
             .col_expr(Column::DeprecatedAt, Expr::value(deprecated_at));
-        let event = if active { "agent_activated" } else { "agent_deactivated" };
+        let event = if active {
+            "agent_activated"
+        } else {
+            "agent_deactivated"
+        };
         self.update(agent_id, event, &ctx, stmt).await
     }
 }

@@ -50,7 +50,11 @@ pub struct NewAttachment {
 impl NewAttachment {
     /// A plain (non-evidence) attachment.
     #[must_use]
-    pub fn new(task_id: UuidText, file_name: impl Into<String>, storage_path: impl Into<String>) -> Self {
+    pub fn new(
+        task_id: UuidText,
+        file_name: impl Into<String>,
+        storage_path: impl Into<String>,
+    ) -> Self {
         Self {
             task_id,
             file_name: file_name.into(),
@@ -73,7 +77,11 @@ impl NewAttachment {
         if let Some(size) = self.file_size_bytes
             && size < 0
         {
-            return Err(Error::validation("file_size_bytes", "must be 0 or more", size));
+            return Err(Error::validation(
+                "file_size_bytes",
+                "must be 0 or more",
+                size,
+            ));
         }
         validate::text("storage_path", &self.storage_path, 10_000)?;
         if self.evidence_id.is_some() && !self.is_evidence {
@@ -118,7 +126,12 @@ pub trait AttachmentRepository: Send + Sync {
     ///
     /// # Errors
     /// [`Error::NotFound`]; [`Error::Conflict`] for unknown evidence; [`Error::Db`].
-    async fn link_evidence(&self, attachment_id: UuidText, evidence_id: UuidText, ctx: AuditContext) -> Result<Model>;
+    async fn link_evidence(
+        &self,
+        attachment_id: UuidText,
+        evidence_id: UuidText,
+        ctx: AuditContext,
+    ) -> Result<Model>;
 }
 
 platform_store! {
@@ -148,7 +161,12 @@ impl<C: Db> AttachmentRepository for AttachmentStore<C> {
         Entity::insert(store::insertable::<_, ActiveModel>(model.clone()))
             .exec_without_returning(&txn)
             .await?;
-        write_change(&txn, &ctx, Change::created("attachment_added", Entity::ROW, model.attachment_id, &model)).await?;
+        write_change(
+            &txn,
+            &ctx,
+            Change::created("attachment_added", Entity::ROW, model.attachment_id, &model),
+        )
+        .await?;
         let task = store::get::<entity::platform::tasks::Entity, _, _>(&txn, model.task_id).await?;
         let entry = activity::append(
             &txn,
@@ -186,13 +204,28 @@ impl<C: Db> AttachmentRepository for AttachmentStore<C> {
     }
 
     #[instrument(skip_all, fields(db.table = "task_attachments"))]
-    async fn link_evidence(&self, attachment_id: UuidText, evidence_id: UuidText, ctx: AuditContext) -> Result<Model> {
+    async fn link_evidence(
+        &self,
+        attachment_id: UuidText,
+        evidence_id: UuidText,
+        ctx: AuditContext,
+    ) -> Result<Model> {
         ctx.validate()?;
         let txn = begin_write(&self.db).await?;
         let stmt = Entity::update_many()
             .col_expr(Column::IsEvidence, Expr::value(true))
-            .col_expr(Column::EvidenceId, Column::EvidenceId.save_as(Expr::value(DbUuid::from(evidence_id))));
-        let (_, after) = update_audited(&txn, &ctx, "attachment_linked_to_evidence", attachment_id.into(), stmt).await?;
+            .col_expr(
+                Column::EvidenceId,
+                Column::EvidenceId.save_as(Expr::value(DbUuid::from(evidence_id))),
+            );
+        let (_, after) = update_audited(
+            &txn,
+            &ctx,
+            "attachment_linked_to_evidence",
+            attachment_id.into(),
+            stmt,
+        )
+        .await?;
         txn.commit().await?;
         Ok(after)
     }

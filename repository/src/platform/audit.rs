@@ -95,7 +95,11 @@ impl AuditContext {
 
     /// The same context, with the request's IP address and user agent.
     #[must_use]
-    pub fn with_request(mut self, ip_address: impl Into<String>, user_agent: impl Into<String>) -> Self {
+    pub fn with_request(
+        mut self,
+        ip_address: impl Into<String>,
+        user_agent: impl Into<String>,
+    ) -> Self {
         self.ip_address = Some(ip_address.into());
         self.user_agent = Some(user_agent.into());
         self
@@ -115,9 +119,16 @@ impl AuditContext {
         self.ip_address
             .as_deref()
             .map(|ip| {
-                ip.trim().parse::<IpAddr>().map(|ip| ip.to_string()).map_err(|_| {
-                    Error::validation("ip_address", "must be an IPv4 or IPv6 address", format!("{ip:?}"))
-                })
+                ip.trim()
+                    .parse::<IpAddr>()
+                    .map(|ip| ip.to_string())
+                    .map_err(|_| {
+                        Error::validation(
+                            "ip_address",
+                            "must be an IPv4 or IPv6 address",
+                            format!("{ip:?}"),
+                        )
+                    })
             })
             .transpose()
     }
@@ -190,7 +201,11 @@ impl NewAuditLog {
             ("metadata", &self.metadata),
         ] {
             if value.as_ref().is_some_and(|v| !v.is_object()) {
-                return Err(Error::validation(field, "must be a JSON object", "another JSON value"));
+                return Err(Error::validation(
+                    field,
+                    "must be a JSON object",
+                    "another JSON value",
+                ));
             }
         }
         Ok(())
@@ -239,7 +254,11 @@ impl AuditFilter {
         if let (Some(from), Some(before)) = (self.from, self.before)
             && from > before
         {
-            return Err(Error::validation("from", "must not be after `before`", from));
+            return Err(Error::validation(
+                "from",
+                "must not be after `before`",
+                from,
+            ));
         }
         if let Some(id) = self.user_id {
             select = select.filter(Column::UserId.eq(entity::DbUuid::from(id)));
@@ -336,11 +355,19 @@ impl<C: Db> AuditRepository for AuditStore<C> {
         let page = page.validate()?;
         let select = filter.apply(Entity::find())?;
         let select = if filter.oldest_first {
-            select.order_by_asc(Column::CreatedAt).order_by_asc(Column::LogId)
+            select
+                .order_by_asc(Column::CreatedAt)
+                .order_by_asc(Column::LogId)
         } else {
-            select.order_by_desc(Column::CreatedAt).order_by_desc(Column::LogId)
+            select
+                .order_by_desc(Column::CreatedAt)
+                .order_by_desc(Column::LogId)
         };
-        Ok(select.limit(page.limit).offset(page.offset).all(&self.db).await?)
+        Ok(select
+            .limit(page.limit)
+            .offset(page.offset)
+            .all(&self.db)
+            .await?)
     }
 
     #[instrument(skip_all, fields(db.table = "audit_logs"))]
@@ -371,7 +398,12 @@ pub(crate) struct Change {
 
 impl Change {
     /// A row created: every field as new.
-    pub fn created<M: Serialize>(event_type: &'static str, resource_type: &'static str, id: impl ToString, row: &M) -> Self {
+    pub fn created<M: Serialize>(
+        event_type: &'static str,
+        resource_type: &'static str,
+        id: impl ToString,
+        row: &M,
+    ) -> Self {
         Self {
             event_type,
             resource_type,
@@ -400,7 +432,12 @@ impl Change {
     }
 
     /// A row deleted: every field as old.
-    pub fn deleted<M: Serialize>(event_type: &'static str, resource_type: &'static str, id: impl ToString, row: &M) -> Self {
+    pub fn deleted<M: Serialize>(
+        event_type: &'static str,
+        resource_type: &'static str,
+        id: impl ToString,
+        row: &M,
+    ) -> Self {
         Self {
             event_type,
             resource_type,
@@ -459,7 +496,11 @@ fn redacted(values: impl Into<JsonValue>) -> JsonValue {
 
 /// Append the audit row of `change`, made by `ctx`, on `txn` (the change's own transaction).
 /// `ctx` has been validated by the caller before any SQL.
-pub(crate) async fn write_change<C: ConnectionTrait>(txn: &C, ctx: &AuditContext, change: Change) -> Result<Model> {
+pub(crate) async fn write_change<C: ConnectionTrait>(
+    txn: &C,
+    ctx: &AuditContext,
+    change: Change,
+) -> Result<Model> {
     let model = Model {
         log_id: entity::DbUuid::new_v4(),
         user_id: ctx.user_id(),
@@ -496,7 +537,12 @@ where
 {
     let before = read_for_update::<E, _, _>(txn, key).await?;
     let after = store::update_one_returning::<E, _, _>(txn, key, update).await?;
-    write_change(txn, ctx, Change::updated(event_type, E::ROW, key, &before, &after)).await?;
+    write_change(
+        txn,
+        ctx,
+        Change::updated(event_type, E::ROW, key, &before, &after),
+    )
+    .await?;
     Ok((before, after))
 }
 
@@ -512,7 +558,10 @@ where
     if txn.get_database_backend() == DbBackend::Postgres {
         select = select.lock_exclusive();
     }
-    select.one(txn).await?.ok_or_else(|| store::not_found::<E>(key))
+    select
+        .one(txn)
+        .await?
+        .ok_or_else(|| store::not_found::<E>(key))
 }
 
 #[cfg(test)]
@@ -535,10 +584,31 @@ mod tests {
     #[test]
     fn request_context_is_checked() {
         let id = UuidText::new_v4();
-        AuditContext::user(id).with_request("10.0.0.1", "curl/8").validate().expect("valid");
-        assert!(AuditContext::user(id).with_request("10.0.0.300", "x").validate().is_err());
-        assert!(AuditContext::user(id).with_request("::1", " ").validate().is_err());
-        assert!(NewAuditLog::new(AuditContext::system(), "Code Pushed").validate().is_err());
-        assert!(NewAuditLog::new(AuditContext::system(), "code_pushed").validate().is_ok());
+        AuditContext::user(id)
+            .with_request("10.0.0.1", "curl/8")
+            .validate()
+            .expect("valid");
+        assert!(
+            AuditContext::user(id)
+                .with_request("10.0.0.300", "x")
+                .validate()
+                .is_err()
+        );
+        assert!(
+            AuditContext::user(id)
+                .with_request("::1", " ")
+                .validate()
+                .is_err()
+        );
+        assert!(
+            NewAuditLog::new(AuditContext::system(), "Code Pushed")
+                .validate()
+                .is_err()
+        );
+        assert!(
+            NewAuditLog::new(AuditContext::system(), "code_pushed")
+                .validate()
+                .is_ok()
+        );
     }
 }

@@ -70,7 +70,11 @@ impl NewComment {
         if let Some(id) = self.github_comment_id
             && id <= 0
         {
-            return Err(Error::validation("github_comment_id", "must be greater than 0", id));
+            return Err(Error::validation(
+                "github_comment_id",
+                "must be greater than 0",
+                id,
+            ));
         }
         if let CommentAuthor::Agent { ai_metadata, .. } = &self.author {
             json::object("ai_metadata", ai_metadata.clone())?;
@@ -81,8 +85,13 @@ impl NewComment {
     fn into_model(self) -> Model {
         let now = entity::behavior::now();
         let (author_id, agent_id, is_ai_generated, ai_metadata) = match self.author {
-            CommentAuthor::User { user_id } => (Some(user_id.into()), None, false, serde_json::json!({})),
-            CommentAuthor::Agent { agent_id, ai_metadata } => (None, Some(agent_id.into()), true, ai_metadata),
+            CommentAuthor::User { user_id } => {
+                (Some(user_id.into()), None, false, serde_json::json!({}))
+            }
+            CommentAuthor::Agent {
+                agent_id,
+                ai_metadata,
+            } => (None, Some(agent_id.into()), true, ai_metadata),
         };
         Model {
             comment_id: DbUuid::new_v4(),
@@ -155,7 +164,12 @@ impl<C: Db> CommentStore<C> {
         Entity::insert(store::insertable::<_, ActiveModel>(model.clone()))
             .exec_without_returning(&txn)
             .await?;
-        write_change(&txn, ctx, Change::created("comment_created", Entity::ROW, model.comment_id, &model)).await?;
+        write_change(
+            &txn,
+            ctx,
+            Change::created("comment_created", Entity::ROW, model.comment_id, &model),
+        )
+        .await?;
         let task = store::get::<entity::platform::tasks::Entity, _, _>(&txn, model.task_id).await?;
         let entry = activity::append(
             &txn,
@@ -192,7 +206,11 @@ impl<C: Db> CommentRepository for CommentStore<C> {
         new.validate()?;
         ctx.validate()?;
         let Some(github_id) = new.github_comment_id else {
-            return Err(Error::validation("github_comment_id", "is required to upsert", "none"));
+            return Err(Error::validation(
+                "github_comment_id",
+                "is required to upsert",
+                "none",
+            ));
         };
         let existing = Entity::find()
             .filter(Column::GithubCommentId.eq(github_id))
@@ -210,7 +228,8 @@ impl<C: Db> CommentRepository for CommentStore<C> {
             .col_expr(Column::Content, Expr::value(model.content))
             .col_expr(Column::AiMetadata, Expr::value(model.ai_metadata))
             .col_expr(Column::UpdatedAt, Expr::value(model.updated_at));
-        let (_, after) = update_audited(&txn, &ctx, "comment_updated", existing.comment_id, stmt).await?;
+        let (_, after) =
+            update_audited(&txn, &ctx, "comment_updated", existing.comment_id, stmt).await?;
         txn.commit().await?;
         Ok(after)
     }
@@ -253,7 +272,12 @@ impl<C: Db> CommentRepository for CommentStore<C> {
         let txn = begin_write(&self.db).await?;
         let before = read_for_update::<Entity, _, _>(&txn, key).await?;
         store::delete_one::<Entity, _, _>(&txn, key).await?;
-        write_change(&txn, &ctx, Change::deleted("comment_deleted", Entity::ROW, key, &before)).await?;
+        write_change(
+            &txn,
+            &ctx,
+            Change::deleted("comment_deleted", Entity::ROW, key, &before),
+        )
+        .await?;
         txn.commit().await?;
         Ok(())
     }

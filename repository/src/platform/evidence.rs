@@ -4,12 +4,12 @@
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use entity::{DbDateTime, DbUuid};
 use entity::platform::evidence::{ActiveModel, Column, Entity, Model};
+use entity::{DbDateTime, DbUuid};
 use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{
-    ColumnTrait, Condition, EntityTrait, JsonValue, QueryFilter, QueryOrder,
-    QuerySelect, TransactionSession,
+    ColumnTrait, Condition, EntityTrait, JsonValue, QueryFilter, QueryOrder, QuerySelect,
+    TransactionSession,
 };
 use serde::{Deserialize, Serialize};
 use tracing::instrument;
@@ -65,7 +65,11 @@ pub struct NewEvidence {
 impl NewEvidence {
     /// Evidence of `project_id` with the seed's default credibility (0.5).
     #[must_use]
-    pub fn new(project_id: UuidText, source_type: EvidenceSourceType, title: impl Into<String>) -> Self {
+    pub fn new(
+        project_id: UuidText,
+        source_type: EvidenceSourceType,
+        title: impl Into<String>,
+    ) -> Self {
         Self {
             project_id,
             task_id: None,
@@ -100,7 +104,11 @@ impl NewEvidence {
             ("contradicting_evidence", &self.contradicting_evidence),
         ] {
             if ids.len() > MAX_LINKS {
-                return Err(Error::validation(field, format!("must hold at most {MAX_LINKS} ids"), ids.len()));
+                return Err(Error::validation(
+                    field,
+                    format!("must hold at most {MAX_LINKS} ids"),
+                    ids.len(),
+                ));
             }
         }
         json::string_array("tags", &self.tags)?;
@@ -231,7 +239,12 @@ impl<C: Db> EvidenceRepository for EvidenceStore<C> {
         Entity::insert(store::insertable::<_, ActiveModel>(model.clone()))
             .exec_without_returning(&txn)
             .await?;
-        write_change(&txn, &ctx, Change::created("evidence_recorded", Entity::ROW, model.evidence_id, &model)).await?;
+        write_change(
+            &txn,
+            &ctx,
+            Change::created("evidence_recorded", Entity::ROW, model.evidence_id, &model),
+        )
+        .await?;
         let entry = activity::append(
             &txn,
             &ctx,
@@ -269,7 +282,8 @@ impl<C: Db> EvidenceRepository for EvidenceStore<C> {
                 Expr::col(Column::VerifiedAt).if_null(Expr::value(now)),
             )
             .col_expr(Column::UpdatedAt, Expr::value(now));
-        let (before, after) = update_audited(&txn, &ctx, "evidence_verified", evidence_id.into(), stmt).await?;
+        let (before, after) =
+            update_audited(&txn, &ctx, "evidence_verified", evidence_id.into(), stmt).await?;
         let mut entries = Vec::new();
         if !before.is_verified {
             entries.push(
@@ -301,11 +315,20 @@ impl<C: Db> EvidenceRepository for EvidenceStore<C> {
         validate::range_f64("min_credibility", min, 0.0, 1.0)?;
         validate::range_f64("max_credibility", max, 0.0, 1.0)?;
         if min > max {
-            return Err(Error::validation("min_credibility", "must not be above max_credibility", min));
+            return Err(Error::validation(
+                "min_credibility",
+                "must not be above max_credibility",
+                min,
+            ));
         }
         let backend = self.db.get_database_backend();
         let mut select = Entity::find()
-            .filter(json::contains_all(backend, "evidence", "tags", &filter.tags))
+            .filter(json::contains_all(
+                backend,
+                "evidence",
+                "tags",
+                &filter.tags,
+            ))
             .filter(Column::CredibilityScore.between(min, max));
         if let Some(id) = filter.project_id {
             select = select.filter(Column::ProjectId.eq(DbUuid::from(id)));
@@ -340,10 +363,15 @@ impl<C: Db> EvidenceRepository for EvidenceStore<C> {
         };
         let outgoing: Vec<DbUuid> = array
             .as_array()
-            .map(|ids| ids.iter().filter_map(|v| v.as_str()?.parse().ok()).collect())
+            .map(|ids| {
+                ids.iter()
+                    .filter_map(|v| v.as_str()?.parse().ok())
+                    .collect()
+            })
             .unwrap_or_default();
         let backend = self.db.get_database_backend();
-        let mut either = Condition::any().add(json::contains(backend, "evidence", name, &key.to_string()));
+        let mut either =
+            Condition::any().add(json::contains(backend, "evidence", name, &key.to_string()));
         // Chunked under the bind limits (at most MAX_LINKS ids are stored by this API).
         for chunk in outgoing.chunks(MAX_LINKS) {
             either = either.add(Column::EvidenceId.is_in(chunk.iter().copied()));

@@ -16,8 +16,8 @@
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use entity::{DbDateTime, DbUuid};
 use entity::platform::agent_executions::{ActiveModel, Column, Entity, Model};
+use entity::{DbDateTime, DbUuid};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
     ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, FromQueryResult, JsonValue, QueryFilter,
@@ -76,7 +76,13 @@ pub struct Finish {
 impl Finish {
     /// A successful end with `result`.
     #[must_use]
-    pub fn success(result: JsonValue, input_tokens: i32, output_tokens: i32, cost_usd: f64, execution_time_ms: i32) -> Self {
+    pub fn success(
+        result: JsonValue,
+        input_tokens: i32,
+        output_tokens: i32,
+        cost_usd: f64,
+        execution_time_ms: i32,
+    ) -> Self {
         Self {
             status: ExecutionStatus::Success,
             result: Some(result),
@@ -163,7 +169,12 @@ pub trait ExecutionRepository: Send + Sync {
     /// # Errors
     /// [`Error::Validation`]; [`Error::NotFound`]; [`Error::Conflict`] when it has already
     /// finished; [`Error::Db`].
-    async fn finish(&self, execution_id: UuidText, finish: Finish, ctx: AuditContext) -> Result<Model>;
+    async fn finish(
+        &self,
+        execution_id: UuidText,
+        finish: Finish,
+        ctx: AuditContext,
+    ) -> Result<Model>;
 
     /// The execution with this id.
     ///
@@ -181,7 +192,12 @@ pub trait ExecutionRepository: Send + Sync {
     ///
     /// # Errors
     /// [`Error::Validation`] when `from > to`; [`Error::Db`].
-    async fn rollup(&self, by: RollupBy, from: DateTime<Utc>, to: DateTime<Utc>) -> Result<Vec<UsageRollup>>;
+    async fn rollup(
+        &self,
+        by: RollupBy,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+    ) -> Result<Vec<UsageRollup>>;
 }
 
 platform_store! {
@@ -211,11 +227,18 @@ fn agent_stats_statement(backend: DbBackend, agent_id: DbUuid, now: DbDateTime) 
     Statement::from_sql_and_values(backend, sql, [Value::from(agent_id), Value::from(now)])
 }
 
-fn rollup_statement(backend: DbBackend, by: RollupBy, from: DbDateTime, to: DbDateTime) -> Statement {
+fn rollup_statement(
+    backend: DbBackend,
+    by: RollupBy,
+    from: DbDateTime,
+    to: DbDateTime,
+) -> Statement {
     let key = match (backend, by) {
         (DbBackend::Postgres, RollupBy::Agent) => "CAST(\"agent_id\" AS TEXT)",
         (DbBackend::Postgres, RollupBy::Project) => "CAST(\"project_id\" AS TEXT)",
-        (DbBackend::Postgres, RollupBy::Day) => "to_char(\"created_at\" AT TIME ZONE 'UTC', 'YYYY-MM-DD')",
+        (DbBackend::Postgres, RollupBy::Day) => {
+            "to_char(\"created_at\" AT TIME ZONE 'UTC', 'YYYY-MM-DD')"
+        }
         (_, RollupBy::Agent) => "\"agent_id\"",
         (_, RollupBy::Project) => "\"project_id\"",
         (_, RollupBy::Day) => "substr(\"created_at\", 1, 10)",
@@ -261,7 +284,12 @@ impl<C: Db> ExecutionRepository for ExecutionStore<C> {
         Entity::insert(store::insertable::<_, ActiveModel>(model.clone()))
             .exec_without_returning(&txn)
             .await?;
-        write_change(&txn, &ctx, Change::created("execution_queued", Entity::ROW, model.execution_id, &model)).await?;
+        write_change(
+            &txn,
+            &ctx,
+            Change::created("execution_queued", Entity::ROW, model.execution_id, &model),
+        )
+        .await?;
         txn.commit().await?;
         Ok(model)
     }
@@ -282,20 +310,33 @@ impl<C: Db> ExecutionRepository for ExecutionStore<C> {
             .col_expr(Column::Status, Expr::value(ExecutionStatus::Running))
             .col_expr(Column::StartedAt, Expr::value(entity::behavior::now()));
         let after = store::update_one_returning(&txn, key, stmt).await?;
-        write_change(&txn, &ctx, Change::updated("execution_started", Entity::ROW, key, &before, &after)).await?;
+        write_change(
+            &txn,
+            &ctx,
+            Change::updated("execution_started", Entity::ROW, key, &before, &after),
+        )
+        .await?;
         txn.commit().await?;
         Ok(after)
     }
 
     #[instrument(skip_all, fields(db.table = "agent_executions"))]
-    async fn finish(&self, execution_id: UuidText, finish: Finish, ctx: AuditContext) -> Result<Model> {
+    async fn finish(
+        &self,
+        execution_id: UuidText,
+        finish: Finish,
+        ctx: AuditContext,
+    ) -> Result<Model> {
         finish.validate()?;
         ctx.validate()?;
         let key = DbUuid::from(execution_id);
         let now = entity::behavior::now();
         let txn = begin_write(&self.db).await?;
         let before = read_for_update::<Entity, _, _>(&txn, key).await?;
-        if !matches!(before.status, ExecutionStatus::Pending | ExecutionStatus::Running) {
+        if !matches!(
+            before.status,
+            ExecutionStatus::Pending | ExecutionStatus::Running
+        ) {
             return Err(Error::Conflict(format!(
                 "agent execution {key} has already finished ({})",
                 status_text(before.status)
@@ -305,21 +346,42 @@ impl<C: Db> ExecutionRepository for ExecutionStore<C> {
         read_for_update::<entity::platform::agents::Entity, _, _>(&txn, before.agent_id).await?;
         let mut stmt = Entity::update_many()
             .col_expr(Column::Status, Expr::value(finish.status))
-            .col_expr(Column::Result, Expr::value(finish.result.map(entity::DbJson::from)))
+            .col_expr(
+                Column::Result,
+                Expr::value(finish.result.map(entity::DbJson::from)),
+            )
             .col_expr(Column::ErrorMessage, Expr::value(finish.error_message))
             .col_expr(Column::InputTokens, Expr::value(finish.input_tokens))
             .col_expr(Column::OutputTokens, Expr::value(finish.output_tokens))
             .col_expr(Column::CostUsd, Expr::value(finish.cost_usd))
-            .col_expr(Column::ExecutionTimeMs, Expr::value(finish.execution_time_ms))
-            .col_expr(Column::StartedAt, Expr::value(before.started_at.unwrap_or(now)))
+            .col_expr(
+                Column::ExecutionTimeMs,
+                Expr::value(finish.execution_time_ms),
+            )
+            .col_expr(
+                Column::StartedAt,
+                Expr::value(before.started_at.unwrap_or(now)),
+            )
             .col_expr(Column::CompletedAt, Expr::value(now));
         if let Some(evidence_id) = finish.evidence_id {
-            stmt = stmt.col_expr(Column::EvidenceId, Column::EvidenceId.save_as(Expr::value(DbUuid::from(evidence_id))));
+            stmt = stmt.col_expr(
+                Column::EvidenceId,
+                Column::EvidenceId.save_as(Expr::value(DbUuid::from(evidence_id))),
+            );
         }
         let after = store::update_one_returning(&txn, key, stmt).await?;
-        txn.execute_raw(agent_stats_statement(txn.get_database_backend(), after.agent_id, now))
-            .await?;
-        write_change(&txn, &ctx, Change::updated("execution_finished", Entity::ROW, key, &before, &after)).await?;
+        txn.execute_raw(agent_stats_statement(
+            txn.get_database_backend(),
+            after.agent_id,
+            now,
+        ))
+        .await?;
+        write_change(
+            &txn,
+            &ctx,
+            Change::updated("execution_finished", Entity::ROW, key, &before, &after),
+        )
+        .await?;
         let mut entries = Vec::new();
         if let Some(project_id) = after.project_id {
             entries.push(
@@ -365,7 +427,12 @@ impl<C: Db> ExecutionRepository for ExecutionStore<C> {
     }
 
     #[instrument(skip_all, fields(db.table = "agent_executions"))]
-    async fn rollup(&self, by: RollupBy, from: DateTime<Utc>, to: DateTime<Utc>) -> Result<Vec<UsageRollup>> {
+    async fn rollup(
+        &self,
+        by: RollupBy,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+    ) -> Result<Vec<UsageRollup>> {
         if from > to {
             return Err(Error::validation("from", "must not be after `to`", from));
         }

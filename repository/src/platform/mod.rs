@@ -52,11 +52,11 @@ pub type Attachment = entity::platform::task_attachments::Model;
 /// A row of `activity_feed`.
 pub type Activity = entity::platform::activity_feed::Model;
 
-#[cfg(any(test, feature = "mock"))]
-pub use activity::{MockActivityPublisher, MockActivityRepository};
 pub use activity::{
     ActivityPublisher, ActivityRepository, ActivityScope, ActivityStore, activity_channel,
 };
+#[cfg(any(test, feature = "mock"))]
+pub use activity::{MockActivityPublisher, MockActivityRepository};
 #[cfg(any(test, feature = "mock"))]
 pub use agents::MockAgentRepository;
 pub use agents::{AgentRepository, AgentStore, NewAgent};

@@ -5,7 +5,9 @@ use async_trait::async_trait;
 use entity::DbUuid;
 use entity::platform::projects::{ActiveModel, Column, Entity, Model};
 use sea_orm::sea_query::Expr;
-use sea_orm::{TransactionSession, ColumnTrait, EntityTrait, JsonValue, QueryFilter, QueryOrder, QuerySelect};
+use sea_orm::{
+    ColumnTrait, EntityTrait, JsonValue, QueryFilter, QueryOrder, QuerySelect, TransactionSession,
+};
 use serde::{Deserialize, Serialize};
 use tracing::instrument;
 
@@ -85,8 +87,15 @@ impl NewProject {
 
 fn check_slug(slug: &str) -> Result<()> {
     validate::text("slug", slug, 255)?;
-    if !slug.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-') {
-        return Err(Error::validation("slug", "must hold only a-z, 0-9 and '-'", format!("{slug:?}")));
+    if !slug
+        .chars()
+        .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+    {
+        return Err(Error::validation(
+            "slug",
+            "must hold only a-z, 0-9 and '-'",
+            format!("{slug:?}"),
+        ));
     }
     Ok(())
 }
@@ -137,14 +146,20 @@ pub trait ProjectRepository: Send + Sync {
     ///
     /// # Errors
     /// [`Error::Validation`] for a bad page or value; [`Error::Db`].
-    async fn using_technologies(&self, technologies: Vec<String>, page: Page) -> Result<Vec<Model>>;
+    async fn using_technologies(&self, technologies: Vec<String>, page: Page)
+    -> Result<Vec<Model>>;
 
     /// Move a project to `status` (`archived_at` set when archived, cleared otherwise);
     /// audited as `project_status_changed`, with an activity entry.
     ///
     /// # Errors
     /// [`Error::NotFound`]; [`Error::Db`].
-    async fn set_status(&self, project_id: UuidText, status: ProjectStatus, ctx: AuditContext) -> Result<Model>;
+    async fn set_status(
+        &self,
+        project_id: UuidText,
+        status: ProjectStatus,
+        ctx: AuditContext,
+    ) -> Result<Model>;
 
     /// Set the PR merge rate (0–1) and test coverage (0–100); audited as
     /// `project_metrics_updated`.
@@ -195,7 +210,12 @@ impl<C: Db> ProjectRepository for ProjectStore<C> {
         Entity::insert(store::insertable::<_, ActiveModel>(model.clone()))
             .exec_without_returning(&txn)
             .await?;
-        write_change(&txn, &ctx, Change::created("project_created", Entity::ROW, model.project_id, &model)).await?;
+        write_change(
+            &txn,
+            &ctx,
+            Change::created("project_created", Entity::ROW, model.project_id, &model),
+        )
+        .await?;
         let entry = activity::append(
             &txn,
             &ctx,
@@ -262,12 +282,21 @@ impl<C: Db> ProjectRepository for ProjectStore<C> {
     }
 
     #[instrument(skip_all, fields(db.table = "projects"))]
-    async fn using_technologies(&self, technologies: Vec<String>, page: Page) -> Result<Vec<Model>> {
+    async fn using_technologies(
+        &self,
+        technologies: Vec<String>,
+        page: Page,
+    ) -> Result<Vec<Model>> {
         let page = page.validate()?;
         json::string_array("technologies", &technologies)?;
         let backend = self.db.get_database_backend();
         Ok(Entity::find()
-            .filter(json::contains_all(backend, "projects", "technology_stack", &technologies))
+            .filter(json::contains_all(
+                backend,
+                "projects",
+                "technology_stack",
+                &technologies,
+            ))
             .order_by_asc(Column::Slug)
             .limit(page.limit)
             .offset(page.offset)
@@ -276,7 +305,12 @@ impl<C: Db> ProjectRepository for ProjectStore<C> {
     }
 
     #[instrument(skip_all, fields(db.table = "projects"))]
-    async fn set_status(&self, project_id: UuidText, status: ProjectStatus, ctx: AuditContext) -> Result<Model> {
+    async fn set_status(
+        &self,
+        project_id: UuidText,
+        status: ProjectStatus,
+        ctx: AuditContext,
+    ) -> Result<Model> {
         ctx.validate()?;
         let now = entity::behavior::now();
         let archived_at = (status == ProjectStatus::Archived).then_some(now);
@@ -285,7 +319,14 @@ impl<C: Db> ProjectRepository for ProjectStore<C> {
             .col_expr(Column::Status, Expr::value(status))
             .col_expr(Column::ArchivedAt, Expr::value(archived_at))
             .col_expr(Column::UpdatedAt, Expr::value(now));
-        let (before, after) = update_audited(&txn, &ctx, "project_status_changed", project_id.into(), stmt).await?;
+        let (before, after) = update_audited(
+            &txn,
+            &ctx,
+            "project_status_changed",
+            project_id.into(),
+            stmt,
+        )
+        .await?;
         let mut entries = Vec::new();
         if before.status != after.status {
             entries.push(
@@ -296,7 +337,11 @@ impl<C: Db> ProjectRepository for ProjectStore<C> {
                         project_id: after.project_id,
                         task_id: None,
                         activity_type: "project_status_changed",
-                        title: format!("Project {} is now {}", after.name, status_text(after.status)),
+                        title: format!(
+                            "Project {} is now {}",
+                            after.name,
+                            status_text(after.status)
+                        ),
                         metadata: serde_json::json!({ "from": before.status, "to": after.status }),
                     },
                 )
@@ -326,9 +371,19 @@ impl<C: Db> ProjectRepository for ProjectStore<C> {
         let txn = begin_write(&self.db).await?;
         let stmt = Entity::update_many()
             .col_expr(Column::PrMergeRate, Expr::value(pr_merge_rate))
-            .col_expr(Column::TestCoveragePercent, Expr::value(test_coverage_percent))
+            .col_expr(
+                Column::TestCoveragePercent,
+                Expr::value(test_coverage_percent),
+            )
             .col_expr(Column::UpdatedAt, Expr::value(entity::behavior::now()));
-        let (_, after) = update_audited(&txn, &ctx, "project_metrics_updated", project_id.into(), stmt).await?;
+        let (_, after) = update_audited(
+            &txn,
+            &ctx,
+            "project_metrics_updated",
+            project_id.into(),
+            stmt,
+        )
+        .await?;
         txn.commit().await?;
         Ok(after)
     }

@@ -32,18 +32,63 @@ pub struct SeedReport {
 
 /// The development users: (username, email, display name, role).
 pub const DEV_USERS: &[(&str, &str, &str, UserRole)] = &[
-    ("admin", "admin@example.com", "Platform Admin", UserRole::Admin),
-    ("manager", "manager@example.com", "Project Manager", UserRole::Manager),
-    ("platform-bot", "bot@example.com", "Platform Service Account", UserRole::Service),
+    (
+        "admin",
+        "admin@example.com",
+        "Platform Admin",
+        UserRole::Admin,
+    ),
+    (
+        "manager",
+        "manager@example.com",
+        "Project Manager",
+        UserRole::Manager,
+    ),
+    (
+        "platform-bot",
+        "bot@example.com",
+        "Platform Service Account",
+        UserRole::Service,
+    ),
 ];
 
 /// The core agents: (name, type, model, what it does, capabilities).
 const DEV_AGENTS: &[(&str, &str, &str, &str, &[&str])] = &[
-    ("planner", "planner", "claude-sonnet-4", "Breaks issues down into plans and tasks", &["task_decomposition", "estimation", "dependency_analysis"]),
-    ("coder", "coder", "claude-sonnet-4", "Writes and changes code for a task", &["code_generation", "refactoring", "bug_fixing"]),
-    ("reviewer", "reviewer", "claude-sonnet-4", "Reviews pull requests", &["code_review", "security_review", "style_check"]),
-    ("tester", "tester", "claude-sonnet-4", "Writes and runs tests", &["test_generation", "test_execution", "coverage_analysis"]),
-    ("documenter", "documenter", "claude-haiku-4", "Writes and updates documentation", &["documentation", "changelog", "api_reference"]),
+    (
+        "planner",
+        "planner",
+        "claude-sonnet-4",
+        "Breaks issues down into plans and tasks",
+        &["task_decomposition", "estimation", "dependency_analysis"],
+    ),
+    (
+        "coder",
+        "coder",
+        "claude-sonnet-4",
+        "Writes and changes code for a task",
+        &["code_generation", "refactoring", "bug_fixing"],
+    ),
+    (
+        "reviewer",
+        "reviewer",
+        "claude-sonnet-4",
+        "Reviews pull requests",
+        &["code_review", "security_review", "style_check"],
+    ),
+    (
+        "tester",
+        "tester",
+        "claude-sonnet-4",
+        "Writes and runs tests",
+        &["test_generation", "test_execution", "coverage_analysis"],
+    ),
+    (
+        "documenter",
+        "documenter",
+        "claude-haiku-4",
+        "Writes and updates documentation",
+        &["documentation", "changelog", "api_reference"],
+    ),
 ];
 
 /// A sample project: slug, name, repository, public, technology stack, owner, tasks
@@ -55,7 +100,13 @@ struct DevProject {
     is_public: bool,
     stack: &'static [&'static str],
     owner: &'static str,
-    tasks: &'static [(i32, &'static str, TaskType, TaskPriority, &'static [&'static str])],
+    tasks: &'static [(
+        i32,
+        &'static str,
+        TaskType,
+        TaskPriority,
+        &'static [&'static str],
+    )],
 }
 
 const DEV_PROJECTS: &[DevProject] = &[
@@ -67,9 +118,27 @@ const DEV_PROJECTS: &[DevProject] = &[
         stack: &["typescript", "react", "postgresql"],
         owner: "manager",
         tasks: &[
-            (1, "Set up continuous integration", TaskType::Chore, TaskPriority::High, &["ci", "infra"]),
-            (2, "Login form loses input on error", TaskType::Bug, TaskPriority::Critical, &["bug", "ui"]),
-            (3, "Add dark mode", TaskType::Feature, TaskPriority::Low, &["ui"]),
+            (
+                1,
+                "Set up continuous integration",
+                TaskType::Chore,
+                TaskPriority::High,
+                &["ci", "infra"],
+            ),
+            (
+                2,
+                "Login form loses input on error",
+                TaskType::Bug,
+                TaskPriority::Critical,
+                &["bug", "ui"],
+            ),
+            (
+                3,
+                "Add dark mode",
+                TaskType::Feature,
+                TaskPriority::Low,
+                &["ui"],
+            ),
         ],
     },
     DevProject {
@@ -80,8 +149,20 @@ const DEV_PROJECTS: &[DevProject] = &[
         stack: &["python", "fastapi", "redis"],
         owner: "admin",
         tasks: &[
-            (1, "Document the public endpoints", TaskType::Documentation, TaskPriority::Medium, &["docs", "api"]),
-            (2, "Cover the rate limiter with tests", TaskType::Test, TaskPriority::High, &["tests", "api"]),
+            (
+                1,
+                "Document the public endpoints",
+                TaskType::Documentation,
+                TaskPriority::Medium,
+                &["docs", "api"],
+            ),
+            (
+                2,
+                "Cover the rate limiter with tests",
+                TaskType::Test,
+                TaskPriority::High,
+                &["tests", "api"],
+            ),
         ],
     },
 ];
@@ -109,7 +190,11 @@ pub async fn load_dev_data(conn: &DatabaseConnection) -> Result<SeedReport> {
     let txn = begin_write(conn).await?;
     let report = load(&txn).await?;
     txn.commit().await?;
-    tracing::info!(seed.inserted = report.inserted, seed.unchanged = report.unchanged, "platform dev data loaded");
+    tracing::info!(
+        seed.inserted = report.inserted,
+        seed.unchanged = report.unchanged,
+        "platform dev data loaded"
+    );
     Ok(report)
 }
 
@@ -163,7 +248,8 @@ async fn load(txn: &sea_orm::DatabaseTransaction) -> Result<SeedReport> {
             None => {
                 let owner = users.by_username(project.owner.to_owned()).await?;
                 let mut new = NewProject::new(project.name, project.slug, owner.user_id.into());
-                new.repository_url = Some(HttpUrl::parse_field("repository_url", project.repository)?);
+                new.repository_url =
+                    Some(HttpUrl::parse_field("repository_url", project.repository)?);
                 new.is_public = project.is_public;
                 new.technology_stack = strings(project.stack);
                 new.description = Some(format!("Development sample: {}", project.name));

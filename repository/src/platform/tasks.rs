@@ -5,10 +5,12 @@
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use entity::{DbDateTime, DbUuid};
 use entity::platform::tasks::{ActiveModel, Column, Entity, Model};
+use entity::{DbDateTime, DbUuid};
 use sea_orm::sea_query::{Expr, Order, SimpleExpr};
-use sea_orm::{TransactionSession, ColumnTrait, EntityTrait, JsonValue, QueryFilter, QueryOrder, QuerySelect};
+use sea_orm::{
+    ColumnTrait, EntityTrait, JsonValue, QueryFilter, QueryOrder, QuerySelect, TransactionSession,
+};
 use serde::{Deserialize, Serialize};
 use tracing::instrument;
 
@@ -84,7 +86,11 @@ impl NewTask {
         validate::text("title", &self.title, 500)?;
         validate::opt_text("description", self.description.as_deref(), 1_000_000)?;
         if !matches!(self.status, TaskStatus::Open | TaskStatus::Draft) {
-            return Err(Error::validation("status", "a new task must be open or draft", status_text(self.status)));
+            return Err(Error::validation(
+                "status",
+                "a new task must be open or draft",
+                status_text(self.status),
+            ));
         }
         check_github_number("github_issue_number", self.github_issue_number)?;
         check_github_number("github_pr_number", self.github_pr_number)?;
@@ -171,7 +177,12 @@ pub trait TaskRepository: Send + Sync {
     ///
     /// # Errors
     /// [`Error::NotFound`]; [`Error::Db`].
-    async fn set_status(&self, task_id: UuidText, status: TaskStatus, ctx: AuditContext) -> Result<Model>;
+    async fn set_status(
+        &self,
+        task_id: UuidText,
+        status: TaskStatus,
+        ctx: AuditContext,
+    ) -> Result<Model>;
 
     /// Delete the task (its comments and attachments go with it); audited as `task_deleted`.
     ///
@@ -204,7 +215,13 @@ platform_store! {
 }
 
 impl<C: Db> TaskStore<C> {
-    async fn by_github(&self, field: &str, column: Column, project_id: UuidText, number: i32) -> Result<Model> {
+    async fn by_github(
+        &self,
+        field: &str,
+        column: Column,
+        project_id: UuidText,
+        number: i32,
+    ) -> Result<Model> {
         check_github_number(field, Some(number))?;
         Entity::find()
             .filter(Column::ProjectId.eq(DbUuid::from(project_id)))
@@ -251,7 +268,12 @@ impl<C: Db> TaskRepository for TaskStore<C> {
         Entity::insert(store::insertable::<_, ActiveModel>(model.clone()))
             .exec_without_returning(&txn)
             .await?;
-        write_change(&txn, &ctx, Change::created("task_created", Entity::ROW, model.task_id, &model)).await?;
+        write_change(
+            &txn,
+            &ctx,
+            Change::created("task_created", Entity::ROW, model.task_id, &model),
+        )
+        .await?;
         let entry = activity::append(
             &txn,
             &ctx,
@@ -285,8 +307,14 @@ impl<C: Db> TaskRepository for TaskStore<C> {
         ctx.validate()?;
         let txn = begin_write(&self.db).await?;
         let stmt = Entity::update_many()
-            .col_expr(Column::AssignedToUserId, Column::AssignedToUserId.save_as(Expr::value(user_id.map(DbUuid::from))))
-            .col_expr(Column::AssignedToAgentId, Column::AssignedToAgentId.save_as(Expr::value(agent_id.map(DbUuid::from))))
+            .col_expr(
+                Column::AssignedToUserId,
+                Column::AssignedToUserId.save_as(Expr::value(user_id.map(DbUuid::from))),
+            )
+            .col_expr(
+                Column::AssignedToAgentId,
+                Column::AssignedToAgentId.save_as(Expr::value(agent_id.map(DbUuid::from))),
+            )
             .col_expr(Column::UpdatedAt, Expr::value(entity::behavior::now()));
         let (_, after) = update_audited(&txn, &ctx, "task_assigned", task_id.into(), stmt).await?;
         let entry = activity::append(
@@ -310,7 +338,12 @@ impl<C: Db> TaskRepository for TaskStore<C> {
     }
 
     #[instrument(skip_all, fields(db.table = "tasks"))]
-    async fn set_status(&self, task_id: UuidText, status: TaskStatus, ctx: AuditContext) -> Result<Model> {
+    async fn set_status(
+        &self,
+        task_id: UuidText,
+        status: TaskStatus,
+        ctx: AuditContext,
+    ) -> Result<Model> {
         ctx.validate()?;
         let now = entity::behavior::now();
         let txn = begin_write(&self.db).await?;
@@ -328,7 +361,8 @@ impl<C: Db> TaskRepository for TaskStore<C> {
             .col_expr(Column::StartedAt, Expr::value(started_at))
             .col_expr(Column::CompletedAt, Expr::value(completed_at))
             .col_expr(Column::UpdatedAt, Expr::value(now));
-        let (before, after) = update_audited(&txn, &ctx, "task_status_changed", task_id.into(), stmt).await?;
+        let (before, after) =
+            update_audited(&txn, &ctx, "task_status_changed", task_id.into(), stmt).await?;
         let mut entries = Vec::new();
         if before.status != after.status {
             entries.push(
@@ -358,7 +392,12 @@ impl<C: Db> TaskRepository for TaskStore<C> {
         let txn = begin_write(&self.db).await?;
         let before = read_for_update::<Entity, _, _>(&txn, key).await?;
         store::delete_one::<Entity, _, _>(&txn, key).await?;
-        write_change(&txn, &ctx, Change::deleted("task_deleted", Entity::ROW, key, &before)).await?;
+        write_change(
+            &txn,
+            &ctx,
+            Change::deleted("task_deleted", Entity::ROW, key, &before),
+        )
+        .await?;
         txn.commit().await?;
         Ok(())
     }
@@ -368,7 +407,12 @@ impl<C: Db> TaskRepository for TaskStore<C> {
         let page = page.validate()?;
         json::string_array("labels", &filter.labels)?;
         let backend = self.db.get_database_backend();
-        let mut select = Entity::find().filter(json::contains_all(backend, "tasks", "labels", &filter.labels));
+        let mut select = Entity::find().filter(json::contains_all(
+            backend,
+            "tasks",
+            "labels",
+            &filter.labels,
+        ));
         if let Some(id) = filter.project_id {
             select = select.filter(Column::ProjectId.eq(DbUuid::from(id)));
         }
@@ -406,11 +450,23 @@ impl<C: Db> TaskRepository for TaskStore<C> {
 
     #[instrument(skip_all, fields(db.table = "tasks"))]
     async fn by_github_issue(&self, project_id: UuidText, number: i32) -> Result<Model> {
-        self.by_github("github_issue_number", Column::GithubIssueNumber, project_id, number).await
+        self.by_github(
+            "github_issue_number",
+            Column::GithubIssueNumber,
+            project_id,
+            number,
+        )
+        .await
     }
 
     #[instrument(skip_all, fields(db.table = "tasks"))]
     async fn by_github_pr(&self, project_id: UuidText, number: i32) -> Result<Model> {
-        self.by_github("github_pr_number", Column::GithubPrNumber, project_id, number).await
+        self.by_github(
+            "github_pr_number",
+            Column::GithubPrNumber,
+            project_id,
+            number,
+        )
+        .await
     }
 }

@@ -5,7 +5,9 @@ use async_trait::async_trait;
 use entity::DbUuid;
 use entity::platform::users::{ActiveModel, Column, Entity, Model};
 use sea_orm::sea_query::Expr;
-use sea_orm::{TransactionSession, ColumnTrait, EntityTrait, JsonValue, QueryFilter, QueryOrder, QuerySelect};
+use sea_orm::{
+    ColumnTrait, EntityTrait, JsonValue, QueryFilter, QueryOrder, QuerySelect, TransactionSession,
+};
 use serde::{Deserialize, Serialize};
 use tracing::instrument;
 
@@ -151,7 +153,11 @@ fn check_email(email: &str) -> Result<()> {
 
 fn check_github_user_id(id: Option<i64>) -> Result<()> {
     match id {
-        Some(n) if n <= 0 => Err(Error::validation("github_user_id", "must be greater than 0", n)),
+        Some(n) if n <= 0 => Err(Error::validation(
+            "github_user_id",
+            "must be greater than 0",
+            n,
+        )),
         _ => Ok(()),
     }
 }
@@ -201,13 +207,23 @@ pub trait UserRepository: Send + Sync {
     ///
     /// # Errors
     /// [`Error::Validation`]; [`Error::NotFound`]; [`Error::Conflict`]; [`Error::Db`].
-    async fn update_profile(&self, user_id: UuidText, update: ProfileUpdate, ctx: AuditContext) -> Result<Model>;
+    async fn update_profile(
+        &self,
+        user_id: UuidText,
+        update: ProfileUpdate,
+        ctx: AuditContext,
+    ) -> Result<Model>;
 
     /// Replace the preferences (a JSON object); audited as `user_preferences_changed`.
     ///
     /// # Errors
     /// [`Error::Validation`]; [`Error::NotFound`]; [`Error::Db`].
-    async fn set_preferences(&self, user_id: UuidText, preferences: JsonValue, ctx: AuditContext) -> Result<Model>;
+    async fn set_preferences(
+        &self,
+        user_id: UuidText,
+        preferences: JsonValue,
+        ctx: AuditContext,
+    ) -> Result<Model>;
 
     /// Record a login now; audited as `user_login`.
     ///
@@ -237,7 +253,9 @@ impl<C: Db> UserStore<C> {
         update: impl FnOnce(sea_orm::UpdateMany<Entity>) -> sea_orm::UpdateMany<Entity> + Send,
     ) -> Result<Model> {
         let txn = begin_write(&self.db).await?;
-        let stmt = update(Entity::update_many().col_expr(Column::UpdatedAt, Expr::value(entity::behavior::now())));
+        let stmt = update(
+            Entity::update_many().col_expr(Column::UpdatedAt, Expr::value(entity::behavior::now())),
+        );
         let (_, after) = update_audited(&txn, ctx, event_type, user_id.into(), stmt).await?;
         txn.commit().await?;
         Ok(after)
@@ -274,7 +292,12 @@ impl<C: Db> UserRepository for UserStore<C> {
         Entity::insert(store::insertable::<_, ActiveModel>(model.clone()))
             .exec_without_returning(&txn)
             .await?;
-        write_change(&txn, &ctx, Change::created("user_created", Entity::ROW, model.user_id, &model)).await?;
+        write_change(
+            &txn,
+            &ctx,
+            Change::created("user_created", Entity::ROW, model.user_id, &model),
+        )
+        .await?;
         txn.commit().await?;
         Ok(model)
     }
@@ -327,7 +350,12 @@ impl<C: Db> UserRepository for UserStore<C> {
     }
 
     #[instrument(skip_all, fields(db.table = "users"))]
-    async fn update_profile(&self, user_id: UuidText, update: ProfileUpdate, ctx: AuditContext) -> Result<Model> {
+    async fn update_profile(
+        &self,
+        user_id: UuidText,
+        update: ProfileUpdate,
+        ctx: AuditContext,
+    ) -> Result<Model> {
         update.validate()?;
         ctx.validate()?;
         self.audited_update(user_id, "user_updated", &ctx, move |mut stmt| {
@@ -355,11 +383,19 @@ impl<C: Db> UserRepository for UserStore<C> {
     }
 
     #[instrument(skip_all, fields(db.table = "users"))]
-    async fn set_preferences(&self, user_id: UuidText, preferences: JsonValue, ctx: AuditContext) -> Result<Model> {
+    async fn set_preferences(
+        &self,
+        user_id: UuidText,
+        preferences: JsonValue,
+        ctx: AuditContext,
+    ) -> Result<Model> {
         let preferences = json::object("preferences", preferences)?;
         ctx.validate()?;
         self.audited_update(user_id, "user_preferences_changed", &ctx, move |stmt| {
-            stmt.col_expr(Column::Preferences, Expr::value(entity::DbJson::from(preferences)))
+            stmt.col_expr(
+                Column::Preferences,
+                Expr::value(entity::DbJson::from(preferences)),
+            )
         })
         .await
     }

@@ -13,11 +13,31 @@ use tests::{TestDb, db_tests, pg_tests};
 use super::{agent, agents, id, project, task, tasks, user};
 
 /// Tags of the fixture rows; the expected matches are computed from them in Rust.
-const TAGS: &[&[&str]] = &[&["a"], &["a", "b"], &["b", "c"], &[], &["a", "b", "c"], &["c"], &["A"], &["a b"]];
-const QUERIES: &[&[&str]] = &[&["a"], &["b"], &["a", "b"], &["c", "a"], &["A"], &["a b"], &["d"], &[]];
+const TAGS: &[&[&str]] = &[
+    &["a"],
+    &["a", "b"],
+    &["b", "c"],
+    &[],
+    &["a", "b", "c"],
+    &["c"],
+    &["A"],
+    &["a b"],
+];
+const QUERIES: &[&[&str]] = &[
+    &["a"],
+    &["b"],
+    &["a", "b"],
+    &["c", "a"],
+    &["A"],
+    &["a b"],
+    &["d"],
+    &[],
+];
 
 fn expected(query: &[&str]) -> Vec<usize> {
-    (0..TAGS.len()).filter(|i| query.iter().all(|q| TAGS[*i].contains(q))).collect()
+    (0..TAGS.len())
+        .filter(|i| query.iter().all(|q| TAGS[*i].contains(q)))
+        .collect()
 }
 
 async fn the_same_rows_on_both_backends(db: &TestDb) {
@@ -34,16 +54,25 @@ async fn the_same_rows_on_both_backends(db: &TestDb) {
             .execute_raw(Statement::from_sql_and_values(
                 db.db_backend(),
                 match db.db_backend() {
-                    DbBackend::Postgres => "UPDATE tasks SET labels = $1 WHERE task_id = CAST($2 AS uuid)",
+                    DbBackend::Postgres => {
+                        "UPDATE tasks SET labels = $1 WHERE task_id = CAST($2 AS uuid)"
+                    }
                     _ => "UPDATE tasks SET labels = $1 WHERE task_id = $2",
                 },
                 [labels.into(), t.task_id.to_string().into()],
             ))
             .await
             .expect("labels");
-        let mut new = NewEvidence::new(id(proj.project_id), EvidenceSourceType::Metrics, format!("e{i}"));
+        let mut new = NewEvidence::new(
+            id(proj.project_id),
+            EvidenceSourceType::Metrics,
+            format!("e{i}"),
+        );
         new.tags = tags;
-        evidence.record(new, repository::platform::AuditContext::system()).await.expect("evidence");
+        evidence
+            .record(new, repository::platform::AuditContext::system())
+            .await
+            .expect("evidence");
     }
     for query in QUERIES {
         let wanted: Vec<String> = query.iter().map(|s| (*s).to_owned()).collect();
@@ -58,7 +87,14 @@ async fn the_same_rows_on_both_backends(db: &TestDb) {
         got.sort_unstable();
         assert_eq!(got, want, "agents {query:?}");
         let mut got: Vec<usize> = tasks(db)
-            .list(TaskFilter { labels: wanted.clone(), ..TaskFilter::default() }, TaskOrder::Newest, Page::first(100))
+            .list(
+                TaskFilter {
+                    labels: wanted.clone(),
+                    ..TaskFilter::default()
+                },
+                TaskOrder::Newest,
+                Page::first(100),
+            )
             .await
             .expect("tasks")
             .into_iter()
@@ -67,7 +103,13 @@ async fn the_same_rows_on_both_backends(db: &TestDb) {
         got.sort_unstable();
         assert_eq!(got, want, "tasks {query:?}");
         let mut got: Vec<usize> = evidence
-            .list(EvidenceFilter { tags: wanted.clone(), ..EvidenceFilter::default() }, Page::first(100))
+            .list(
+                EvidenceFilter {
+                    tags: wanted.clone(),
+                    ..EvidenceFilter::default()
+                },
+                Page::first(100),
+            )
             .await
             .expect("evidence")
             .into_iter()
@@ -82,15 +124,22 @@ async fn the_same_rows_on_both_backends(db: &TestDb) {
 /// planner would otherwise scan them whatever the index).
 async fn plan(db: &TestDb, select: &Statement) -> String {
     let txn = repository::begin_write(&db.conn).await.expect("txn");
-    txn.execute_unprepared("SET LOCAL enable_seqscan = off").await.expect("set");
+    txn.execute_unprepared("SET LOCAL enable_seqscan = off")
+        .await
+        .expect("set");
     let explain = Statement::from_sql_and_values(
         DbBackend::Postgres,
         format!("EXPLAIN {}", select.sql),
         select.values.clone().map(|v| v.0).unwrap_or_default(),
     );
     let rows = txn.query_all_raw(explain).await.expect("explain");
-    let lines: Vec<String> = rows.iter().map(|r| r.try_get_by_index::<String>(0).expect("line")).collect();
-    repository::sea_orm::TransactionSession::rollback(txn).await.expect("rollback");
+    let lines: Vec<String> = rows
+        .iter()
+        .map(|r| r.try_get_by_index::<String>(0).expect("line"))
+        .collect();
+    repository::sea_orm::TransactionSession::rollback(txn)
+        .await
+        .expect("rollback");
     lines.join("\n")
 }
 
@@ -101,7 +150,12 @@ async fn gin_indexes_serve_containment(db: &TestDb) {
             "labels",
             "idx_tasks_labels",
             repository::entity::platform::tasks::Entity::find()
-                .filter(contains_all(DbBackend::Postgres, "tasks", "labels", &["ui".into()]))
+                .filter(contains_all(
+                    DbBackend::Postgres,
+                    "tasks",
+                    "labels",
+                    &["ui".into()],
+                ))
                 .build(DbBackend::Postgres),
         ),
         (
@@ -109,7 +163,12 @@ async fn gin_indexes_serve_containment(db: &TestDb) {
             "tags",
             "idx_agents_tags",
             repository::entity::platform::agents::Entity::find()
-                .filter(contains_all(DbBackend::Postgres, "agents", "tags", &["core".into(), "code".into()]))
+                .filter(contains_all(
+                    DbBackend::Postgres,
+                    "agents",
+                    "tags",
+                    &["core".into(), "code".into()],
+                ))
                 .build(DbBackend::Postgres),
         ),
         (
@@ -117,13 +176,26 @@ async fn gin_indexes_serve_containment(db: &TestDb) {
             "tags",
             "idx_evidence_tags",
             repository::entity::platform::evidence::Entity::find()
-                .filter(contains_all(DbBackend::Postgres, "evidence", "tags", &["security".into()]))
+                .filter(contains_all(
+                    DbBackend::Postgres,
+                    "evidence",
+                    "tags",
+                    &["security".into()],
+                ))
                 .build(DbBackend::Postgres),
         ),
     ] {
-        assert!(stmt.sql.contains(&format!("\"{table}\".\"{column}\" @> CAST($1 AS jsonb)")), "{}", stmt.sql);
+        assert!(
+            stmt.sql
+                .contains(&format!("\"{table}\".\"{column}\" @> CAST($1 AS jsonb)")),
+            "{}",
+            stmt.sql
+        );
         let plan = plan(db, &stmt).await;
-        assert!(plan.contains(index), "{table}.{column} does not use {index}:\n{plan}");
+        assert!(
+            plan.contains(index),
+            "{table}.{column} does not use {index}:\n{plan}"
+        );
     }
 }
 

@@ -7,8 +7,8 @@ use std::collections::BTreeMap;
 use chrono::Duration;
 use repository::entity::DbUuid;
 use repository::platform::{
-    AgentRepository, AuditContext, EvidenceRepository, Execution, ExecutionRepository, ExecutionStatus,
-    ExecutionStore, Finish, NewExecution, RollupBy,
+    AgentRepository, AuditContext, EvidenceRepository, Execution, ExecutionRepository,
+    ExecutionStatus, ExecutionStore, Finish, NewExecution, RollupBy,
 };
 use repository::sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 use repository::{DatabaseConnection, Error, Page};
@@ -28,60 +28,153 @@ async fn lifecycle(db: &TestDb) {
     let coder = agent(db, "coder", "coder", &[]).await;
     let repo = store(db);
     let ctx = AuditContext::agent(id(coder.agent_id));
-    let new = NewExecution { agent_id: id(coder.agent_id), task_id: Some(id(t.task_id)), project_id: Some(id(proj.project_id)) };
+    let new = NewExecution {
+        agent_id: id(coder.agent_id),
+        task_id: Some(id(t.task_id)),
+        project_id: Some(id(proj.project_id)),
+    };
     let queued = repo.queue(new, ctx.clone()).await.expect("queue");
     assert_eq!(queued.status, ExecutionStatus::Pending);
-    let running = repo.start(id(queued.execution_id), ctx.clone()).await.expect("start");
+    let running = repo
+        .start(id(queued.execution_id), ctx.clone())
+        .await
+        .expect("start");
     assert_eq!(running.status, ExecutionStatus::Running);
     let started_at = running.started_at.expect("started_at");
-    let err = repo.start(id(queued.execution_id), ctx.clone()).await.expect_err("not pending");
+    let err = repo
+        .start(id(queued.execution_id), ctx.clone())
+        .await
+        .expect_err("not pending");
     assert!(matches!(err, Error::Conflict(_)), "{err}");
 
     for (bad, field) in [
-        (Finish { input_tokens: -1, ..Finish::success(json!({}), 0, 0, 0.0, 0) }, "input_tokens"),
-        (Finish { cost_usd: -0.01, ..Finish::success(json!({}), 0, 0, 0.0, 0) }, "cost_usd"),
-        (Finish { cost_usd: f64::INFINITY, ..Finish::success(json!({}), 0, 0, 0.0, 0) }, "cost_usd"),
-        (Finish { execution_time_ms: -5, ..Finish::success(json!({}), 0, 0, 0.0, 0) }, "execution_time_ms"),
-        (Finish { status: ExecutionStatus::Running, ..Finish::success(json!({}), 0, 0, 0.0, 0) }, "status"),
+        (
+            Finish {
+                input_tokens: -1,
+                ..Finish::success(json!({}), 0, 0, 0.0, 0)
+            },
+            "input_tokens",
+        ),
+        (
+            Finish {
+                cost_usd: -0.01,
+                ..Finish::success(json!({}), 0, 0, 0.0, 0)
+            },
+            "cost_usd",
+        ),
+        (
+            Finish {
+                cost_usd: f64::INFINITY,
+                ..Finish::success(json!({}), 0, 0, 0.0, 0)
+            },
+            "cost_usd",
+        ),
+        (
+            Finish {
+                execution_time_ms: -5,
+                ..Finish::success(json!({}), 0, 0, 0.0, 0)
+            },
+            "execution_time_ms",
+        ),
+        (
+            Finish {
+                status: ExecutionStatus::Running,
+                ..Finish::success(json!({}), 0, 0, 0.0, 0)
+            },
+            "status",
+        ),
     ] {
-        let err = repo.finish(id(queued.execution_id), bad, ctx.clone()).await.expect_err(field);
-        assert!(matches!(&err, Error::Validation { field: f, .. } if f == field), "{err}");
+        let err = repo
+            .finish(id(queued.execution_id), bad, ctx.clone())
+            .await
+            .expect_err(field);
+        assert!(
+            matches!(&err, Error::Validation { field: f, .. } if f == field),
+            "{err}"
+        );
     }
     let ev = repository::platform::EvidenceStore::new(db.conn.clone())
         .record(
-            repository::platform::NewEvidence::new(id(proj.project_id), repository::platform::EvidenceSourceType::AiOutput, "run"),
+            repository::platform::NewEvidence::new(
+                id(proj.project_id),
+                repository::platform::EvidenceSourceType::AiOutput,
+                "run",
+            ),
             AuditContext::system(),
         )
         .await
         .expect("evidence");
-    let finish = Finish { evidence_id: Some(id(ev.evidence_id)), ..Finish::success(json!({"pr": 12}), 1200, 300, 0.0125, 4321) };
+    let finish = Finish {
+        evidence_id: Some(id(ev.evidence_id)),
+        ..Finish::success(json!({"pr": 12}), 1200, 300, 0.0125, 4321)
+    };
     let done = repo
         .finish(id(queued.execution_id), finish, ctx.clone())
         .await
         .expect("finish");
     assert_eq!(done.status, ExecutionStatus::Success);
-    assert_eq!(done.result.clone().expect("result").into_inner(), json!({"pr": 12}));
-    assert_eq!((done.input_tokens, done.output_tokens, done.cost_usd, done.execution_time_ms), (1200, 300, 0.0125, Some(4321)));
+    assert_eq!(
+        done.result.clone().expect("result").into_inner(),
+        json!({"pr": 12})
+    );
+    assert_eq!(
+        (
+            done.input_tokens,
+            done.output_tokens,
+            done.cost_usd,
+            done.execution_time_ms
+        ),
+        (1200, 300, 0.0125, Some(4321))
+    );
     assert_eq!(done.started_at, Some(started_at));
     assert_eq!(done.evidence_id, Some(ev.evidence_id));
     let completed = done.completed_at.expect("completed_at");
-    let err = repo.finish(id(queued.execution_id), Finish::success(json!({}), 0, 0, 0.0, 1), ctx).await.expect_err("twice");
+    let err = repo
+        .finish(
+            id(queued.execution_id),
+            Finish::success(json!({}), 0, 0, 0.0, 1),
+            ctx,
+        )
+        .await
+        .expect_err("twice");
     assert!(matches!(err, Error::Conflict(_)), "{err}");
 
     let figures = agents(db).get(id(coder.agent_id)).await.expect("agent");
-    assert_eq!((figures.total_executions, figures.success_rate, figures.avg_execution_time_ms), (1, 1.0, 4321));
+    assert_eq!(
+        (
+            figures.total_executions,
+            figures.success_rate,
+            figures.avg_execution_time_ms
+        ),
+        (1, 1.0, 4321)
+    );
     assert_eq!(figures.last_used_at, Some(completed));
 
     let rows = audit_of(db, queued.execution_id).await;
     let events: Vec<&str> = rows.iter().map(|r| r.event_type.as_str()).collect();
-    assert_eq!(events, ["execution_queued", "execution_started", "execution_finished"]);
-    assert!(rows.iter().all(|r| r.agent_id == Some(coder.agent_id) && r.user_id.is_none()));
+    assert_eq!(
+        events,
+        [
+            "execution_queued",
+            "execution_started",
+            "execution_finished"
+        ]
+    );
+    assert!(
+        rows.iter()
+            .all(|r| r.agent_id == Some(coder.agent_id) && r.user_id.is_none())
+    );
     assert_eq!(
         rows[2].new_values.clone().expect("new").into_inner(),
         json!({"status": "success", "result": {"pr": 12}, "input_tokens": 1200, "output_tokens": 300,
                "cost_usd": 0.0125, "execution_time_ms": 4321, "completed_at": completed, "evidence_id": ev.evidence_id})
     );
-    assert_eq!(repo.by_agent(id(coder.agent_id), Page::first(5)).await.expect("by agent"), vec![done]);
+    assert_eq!(
+        repo.by_agent(id(coder.agent_id), Page::first(5))
+            .await
+            .expect("by agent"),
+        vec![done]
+    );
 }
 
 /// A small deterministic generator (no dependency needed for test noise).
@@ -89,7 +182,10 @@ struct Lcg(u64);
 
 impl Lcg {
     fn next(&mut self, bound: u64) -> u64 {
-        self.0 = self.0.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1_442_695_040_888_963_407);
+        self.0 = self
+            .0
+            .wrapping_mul(6_364_136_223_846_793_005)
+            .wrapping_add(1_442_695_040_888_963_407);
         (self.0 >> 33) % bound
     }
 }
@@ -98,17 +194,32 @@ impl Lcg {
 fn expected_figures(rows: &[Execution]) -> (i64, f64, i32, Option<repository::entity::DbDateTime>) {
     let finished: Vec<&Execution> = rows
         .iter()
-        .filter(|r| matches!(r.status, ExecutionStatus::Success | ExecutionStatus::Failure | ExecutionStatus::Timeout))
+        .filter(|r| {
+            matches!(
+                r.status,
+                ExecutionStatus::Success | ExecutionStatus::Failure | ExecutionStatus::Timeout
+            )
+        })
         .collect();
     let n = finished.len() as i64;
     if n == 0 {
         return (0, 0.0, 0, None);
     }
-    let successes = finished.iter().filter(|r| r.status == ExecutionStatus::Success).count() as i64;
-    let times: Vec<i64> = finished.iter().filter_map(|r| r.execution_time_ms.map(i64::from)).collect();
+    let successes = finished
+        .iter()
+        .filter(|r| r.status == ExecutionStatus::Success)
+        .count() as i64;
+    let times: Vec<i64> = finished
+        .iter()
+        .filter_map(|r| r.execution_time_ms.map(i64::from))
+        .collect();
     let k = times.len() as i64;
     let sum: i64 = times.iter().sum();
-    let avg = if k == 0 { 0 } else { i32::try_from((sum * 2 + k) / (2 * k)).expect("fits") };
+    let avg = if k == 0 {
+        0
+    } else {
+        i32::try_from((sum * 2 + k) / (2 * k)).expect("fits")
+    };
     let last = finished.iter().filter_map(|r| r.completed_at).max();
     (n, successes as f64 / n as f64, avg, last)
 }
@@ -133,34 +244,50 @@ async fn concurrent_replay_keeps_figures_exact(db: &TestDb) {
             for _ in 0..EXECUTIONS / WORKERS {
                 let agent_id = agent_ids[usize::try_from(rng.next(3)).expect("small")];
                 let ctx = AuditContext::agent(agent_id.into());
-                let new = NewExecution { agent_id: agent_id.into(), task_id: None, project_id: Some(project_id.into()) };
+                let new = NewExecution {
+                    agent_id: agent_id.into(),
+                    task_id: None,
+                    project_id: Some(project_id.into()),
+                };
                 let e = repo.queue(new, ctx.clone()).await.expect("queue");
                 if rng.next(10) == 0 {
                     continue; // left pending: not counted
                 }
                 if rng.next(4) != 0 {
-                    repo.start(e.execution_id.into(), ctx.clone()).await.expect("start");
+                    repo.start(e.execution_id.into(), ctx.clone())
+                        .await
+                        .expect("start");
                 }
-                let status = [ExecutionStatus::Success, ExecutionStatus::Success, ExecutionStatus::Failure, ExecutionStatus::Timeout]
-                    [usize::try_from(rng.next(4)).expect("small")];
+                let status = [
+                    ExecutionStatus::Success,
+                    ExecutionStatus::Success,
+                    ExecutionStatus::Failure,
+                    ExecutionStatus::Timeout,
+                ][usize::try_from(rng.next(4)).expect("small")];
                 let finish = Finish {
                     status,
                     result: Some(json!({"w": w})),
-                    error_message: (status != ExecutionStatus::Success).then(|| "failed".to_owned()),
+                    error_message: (status != ExecutionStatus::Success)
+                        .then(|| "failed".to_owned()),
                     input_tokens: i32::try_from(rng.next(5_000)).expect("small"),
                     output_tokens: i32::try_from(rng.next(2_000)).expect("small"),
                     cost_usd: rng.next(10_000) as f64 / 1e5,
                     execution_time_ms: i32::try_from(rng.next(60_000)).expect("small"),
                     evidence_id: None,
                 };
-                repo.finish(e.execution_id.into(), finish, ctx).await.expect("finish");
+                repo.finish(e.execution_id.into(), finish, ctx)
+                    .await
+                    .expect("finish");
             }
         }));
     }
     for w in workers {
         w.await.expect("worker");
     }
-    let all = repository::entity::platform::agent_executions::Entity::find().all(&db.conn).await.expect("rows");
+    let all = repository::entity::platform::agent_executions::Entity::find()
+        .all(&db.conn)
+        .await
+        .expect("rows");
     assert_eq!(all.len() as u64, EXECUTIONS);
     for agent_id in &agent_ids {
         let rows: Vec<Execution> = repository::entity::platform::agent_executions::Entity::find()
@@ -193,12 +320,23 @@ async fn rollups_per_agent_project_and_day(db: &TestDb) {
         (b.agent_id, None, 400, 40, 2.0),
     ] {
         let e = repo
-            .queue(NewExecution { agent_id: agent_id.into(), task_id: None, project_id: project_id.map(Into::into) }, AuditContext::system())
+            .queue(
+                NewExecution {
+                    agent_id: agent_id.into(),
+                    task_id: None,
+                    project_id: project_id.map(Into::into),
+                },
+                AuditContext::system(),
+            )
             .await
             .expect("queue");
-        repo.finish(e.execution_id.into(), Finish::success(json!(null), input, output, cost, 10), AuditContext::system())
-            .await
-            .expect("finish");
+        repo.finish(
+            e.execution_id.into(),
+            Finish::success(json!(null), input, output, cost, 10),
+            AuditContext::system(),
+        )
+        .await
+        .expect("finish");
         made.push(e);
     }
     // Move the last execution to yesterday, to get two days.
@@ -218,19 +356,42 @@ async fn rollups_per_agent_project_and_day(db: &TestDb) {
     let from = now() - Duration::days(2);
     let to = now() + Duration::seconds(1);
     let by = |r: Vec<repository::platform::UsageRollup>| {
-        r.into_iter().map(|u| (u.key, (u.executions, u.input_tokens, u.output_tokens, u.cost_usd))).collect::<BTreeMap<_, _>>()
+        r.into_iter()
+            .map(|u| {
+                (
+                    u.key,
+                    (u.executions, u.input_tokens, u.output_tokens, u.cost_usd),
+                )
+            })
+            .collect::<BTreeMap<_, _>>()
     };
     let per_agent = by(repo.rollup(RollupBy::Agent, from, to).await.expect("agent"));
     assert_eq!(per_agent[&Some(a.agent_id.to_string())], (2, 300, 30, 0.75));
     assert_eq!(per_agent[&Some(b.agent_id.to_string())], (2, 700, 70, 3.0));
-    let per_project = by(repo.rollup(RollupBy::Project, from, to).await.expect("project"));
-    assert_eq!(per_project[&Some(p1.project_id.to_string())], (2, 400, 40, 1.5));
-    assert_eq!(per_project[&Some(p2.project_id.to_string())], (1, 200, 20, 0.25));
+    let per_project = by(repo
+        .rollup(RollupBy::Project, from, to)
+        .await
+        .expect("project"));
+    assert_eq!(
+        per_project[&Some(p1.project_id.to_string())],
+        (2, 400, 40, 1.5)
+    );
+    assert_eq!(
+        per_project[&Some(p2.project_id.to_string())],
+        (1, 200, 20, 0.25)
+    );
     assert_eq!(per_project[&None], (1, 400, 40, 2.0));
     let per_day = by(repo.rollup(RollupBy::Day, from, to).await.expect("day"));
-    assert_eq!(per_day[&Some(yesterday.format("%Y-%m-%d").to_string())], (1, 400, 40, 2.0));
+    assert_eq!(
+        per_day[&Some(yesterday.format("%Y-%m-%d").to_string())],
+        (1, 400, 40, 2.0)
+    );
     assert_eq!(per_day[&Some(now().format("%Y-%m-%d").to_string())].0, 3);
     assert!(repo.rollup(RollupBy::Day, to, from).await.is_err());
 }
 
-db_tests!(lifecycle, concurrent_replay_keeps_figures_exact, rollups_per_agent_project_and_day);
+db_tests!(
+    lifecycle,
+    concurrent_replay_keeps_figures_exact,
+    rollups_per_agent_project_and_day
+);

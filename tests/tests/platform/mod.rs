@@ -86,7 +86,13 @@ pub async fn user(db: &TestDb, name: &str) -> User {
 }
 
 /// A project `slug` owned by `owner`, public or not, with a technology stack.
-pub async fn project(db: &TestDb, owner: &User, slug: &str, public: bool, stack: &[&str]) -> Project {
+pub async fn project(
+    db: &TestDb,
+    owner: &User,
+    slug: &str,
+    public: bool,
+    stack: &[&str],
+) -> Project {
     let mut new = NewProject::new(format!("Project {slug}"), slug, id(owner.user_id));
     new.is_public = public;
     new.technology_stack = stack.iter().map(|s| (*s).to_owned()).collect();

@@ -35,15 +35,40 @@ async fn dev_data_is_idempotent(db: &TestDb) {
 
     let admin = users(db).by_username("admin".into()).await.expect("admin");
     assert_eq!(admin.role, repository::platform::UserRole::Admin);
-    users(db).by_username("manager".into()).await.expect("manager");
-    assert_eq!(users(db).by_username("platform-bot".into()).await.expect("service").role, repository::platform::UserRole::Service);
+    users(db)
+        .by_username("manager".into())
+        .await
+        .expect("manager");
+    assert_eq!(
+        users(db)
+            .by_username("platform-bot".into())
+            .await
+            .expect("service")
+            .role,
+        repository::platform::UserRole::Service
+    );
     for name in ["planner", "coder", "reviewer", "tester", "documenter"] {
         let a = agents(db).by_name(name.into()).await.expect(name);
-        assert!(a.capabilities["skills"].as_array().is_some_and(|s| !s.is_empty()), "{name}");
+        assert!(
+            a.capabilities["skills"]
+                .as_array()
+                .is_some_and(|s| !s.is_empty()),
+            "{name}"
+        );
     }
-    let web = projects(db).by_slug("sample-web-app".into()).await.expect("web");
+    let web = projects(db)
+        .by_slug("sample-web-app".into())
+        .await
+        .expect("web");
     let listed = tasks(db)
-        .list(TaskFilter { project_id: Some(id(web.project_id)), ..TaskFilter::default() }, TaskOrder::Priority, Page::first(10))
+        .list(
+            TaskFilter {
+                project_id: Some(id(web.project_id)),
+                ..TaskFilter::default()
+            },
+            TaskOrder::Priority,
+            Page::first(10),
+        )
         .await
         .expect("tasks");
     assert_eq!(listed.len(), 3);

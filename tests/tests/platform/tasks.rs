@@ -4,8 +4,8 @@
 use std::sync::Arc;
 
 use repository::platform::{
-    ActivityRepository, ActivityScope, ActivityStore, AuditContext, NewTask, TaskFilter,
-    TaskOrder, TaskPriority, TaskRepository, TaskStatus, TaskStore, TaskType, activity_channel,
+    ActivityRepository, ActivityScope, ActivityStore, AuditContext, NewTask, TaskFilter, TaskOrder,
+    TaskPriority, TaskRepository, TaskStatus, TaskStore, TaskType, activity_channel,
 };
 use repository::{Error, Page};
 use serde_json::json;
@@ -28,25 +28,50 @@ async fn create_assign_and_move(db: &TestDb) {
     assert_eq!(t.status, TaskStatus::Open);
     assert_eq!(t.labels, json!(["bug", "ui"]));
     assert_eq!(repo.get(id(t.task_id)).await.expect("get"), t);
-    assert_eq!(repo.by_github_issue(id(proj.project_id), 7).await.expect("by issue"), t);
-    assert!(matches!(repo.by_github_issue(id(proj.project_id), 8).await, Err(Error::NotFound { .. })));
-    assert!(matches!(repo.by_github_pr(id(proj.project_id), 0).await, Err(Error::Validation { .. })));
+    assert_eq!(
+        repo.by_github_issue(id(proj.project_id), 7)
+            .await
+            .expect("by issue"),
+        t
+    );
+    assert!(matches!(
+        repo.by_github_issue(id(proj.project_id), 8).await,
+        Err(Error::NotFound { .. })
+    ));
+    assert!(matches!(
+        repo.by_github_pr(id(proj.project_id), 0).await,
+        Err(Error::Validation { .. })
+    ));
 
     // Assigned to a user and an agent at once (the schema allows it).
     let assigned = repo
-        .assign(id(t.task_id), Some(id(dev.user_id)), Some(id(coder.agent_id)), ctx.clone())
+        .assign(
+            id(t.task_id),
+            Some(id(dev.user_id)),
+            Some(id(coder.agent_id)),
+            ctx.clone(),
+        )
         .await
         .expect("assign");
     assert_eq!(assigned.assigned_to_user_id, Some(dev.user_id));
     assert_eq!(assigned.assigned_to_agent_id, Some(coder.agent_id));
 
-    let started = repo.set_status(id(t.task_id), TaskStatus::InProgress, ctx.clone()).await.expect("start");
+    let started = repo
+        .set_status(id(t.task_id), TaskStatus::InProgress, ctx.clone())
+        .await
+        .expect("start");
     let started_at = started.started_at.expect("started_at");
     assert_eq!(started.completed_at, None);
-    let closed = repo.set_status(id(t.task_id), TaskStatus::Closed, ctx.clone()).await.expect("close");
+    let closed = repo
+        .set_status(id(t.task_id), TaskStatus::Closed, ctx.clone())
+        .await
+        .expect("close");
     assert_eq!(closed.started_at, Some(started_at));
     let completed_at = closed.completed_at.expect("completed_at");
-    let reopened = repo.set_status(id(t.task_id), TaskStatus::Open, ctx.clone()).await.expect("reopen");
+    let reopened = repo
+        .set_status(id(t.task_id), TaskStatus::Open, ctx.clone())
+        .await
+        .expect("reopen");
     assert_eq!(reopened.completed_at, None);
     assert_eq!(reopened.started_at, Some(started_at));
 
@@ -55,7 +80,13 @@ async fn create_assign_and_move(db: &TestDb) {
     let events: Vec<&str> = rows.iter().map(|r| r.event_type.as_str()).collect();
     assert_eq!(
         events,
-        ["task_created", "task_assigned", "task_status_changed", "task_status_changed", "task_status_changed"]
+        [
+            "task_created",
+            "task_assigned",
+            "task_status_changed",
+            "task_status_changed",
+            "task_status_changed"
+        ]
     );
     for row in &rows {
         assert_eq!(row.user_id, Some(owner.user_id));
@@ -95,18 +126,38 @@ async fn create_assign_and_move(db: &TestDb) {
     let kinds: Vec<&str> = feed.iter().map(|a| a.activity_type.as_str()).collect();
     assert_eq!(
         kinds,
-        ["task_status_changed", "task_status_changed", "task_status_changed", "task_assigned", "task_created"]
+        [
+            "task_status_changed",
+            "task_status_changed",
+            "task_status_changed",
+            "task_assigned",
+            "task_created"
+        ]
     );
-    assert!(feed.iter().all(|a| a.user_id == Some(owner.user_id) && a.is_public));
+    assert!(
+        feed.iter()
+            .all(|a| a.user_id == Some(owner.user_id) && a.is_public)
+    );
 
     // Delete: audited with every field as old values; its feed goes with it (CASCADE).
-    repo.delete(id(t.task_id), ctx.clone()).await.expect("delete");
-    assert!(matches!(repo.get(id(t.task_id)).await, Err(Error::NotFound { .. })));
+    repo.delete(id(t.task_id), ctx.clone())
+        .await
+        .expect("delete");
+    assert!(matches!(
+        repo.get(id(t.task_id)).await,
+        Err(Error::NotFound { .. })
+    ));
     let row = audit_of(db, t.task_id).await.pop().expect("delete row");
     assert_eq!(row.event_type, "task_deleted");
     assert!(row.new_values.is_none());
-    assert_eq!(row.old_values.clone().expect("old").into_inner()["title"], json!("Fix login"));
-    assert!(matches!(repo.delete(id(t.task_id), ctx).await, Err(Error::NotFound { .. })));
+    assert_eq!(
+        row.old_values.clone().expect("old").into_inner()["title"],
+        json!("Fix login")
+    );
+    assert!(matches!(
+        repo.delete(id(t.task_id), ctx).await,
+        Err(Error::NotFound { .. })
+    ));
 }
 
 async fn listings_filter_and_order(db: &TestDb) {
@@ -118,7 +169,12 @@ async fn listings_filter_and_order(db: &TestDb) {
     let mut made = Vec::new();
     for (i, (proj, priority, kind, labels)) in [
         (&a, TaskPriority::Low, TaskType::Bug, vec!["ui"]),
-        (&a, TaskPriority::Critical, TaskType::Feature, vec!["ui", "api"]),
+        (
+            &a,
+            TaskPriority::Critical,
+            TaskType::Feature,
+            vec!["ui", "api"],
+        ),
         (&a, TaskPriority::Medium, TaskType::Bug, vec!["api"]),
         (&b, TaskPriority::High, TaskType::Test, vec![]),
     ]
@@ -129,34 +185,149 @@ async fn listings_filter_and_order(db: &TestDb) {
         new.priority = priority;
         new.labels = labels.into_iter().map(String::from).collect();
         new.github_pr_number = Some(100 + i32::try_from(i).expect("small"));
-        made.push(repo.create(new, AuditContext::system()).await.expect("create"));
+        made.push(
+            repo.create(new, AuditContext::system())
+                .await
+                .expect("create"),
+        );
     }
-    repo.assign(id(made[2].task_id), Some(id(dev.user_id)), None, AuditContext::system()).await.expect("assign");
-    repo.set_status(id(made[1].task_id), TaskStatus::Blocked, AuditContext::system()).await.expect("block");
-    let titles = |v: Vec<repository::platform::Task>| v.into_iter().map(|t| t.title).collect::<Vec<_>>();
-    let of_a = TaskFilter { project_id: Some(id(a.project_id)), ..TaskFilter::default() };
-    assert_eq!(titles(repo.list(of_a.clone(), TaskOrder::Newest, Page::first(10)).await.expect("newest")), ["t2", "t1", "t0"]);
-    assert_eq!(titles(repo.list(of_a.clone(), TaskOrder::Priority, Page::first(10)).await.expect("priority")), ["t1", "t2", "t0"]);
-    assert_eq!(titles(repo.list(of_a.clone(), TaskOrder::Priority, Page::nth(1, 2)).await.expect("page 2")), ["t0"]);
+    repo.assign(
+        id(made[2].task_id),
+        Some(id(dev.user_id)),
+        None,
+        AuditContext::system(),
+    )
+    .await
+    .expect("assign");
+    repo.set_status(
+        id(made[1].task_id),
+        TaskStatus::Blocked,
+        AuditContext::system(),
+    )
+    .await
+    .expect("block");
+    let titles =
+        |v: Vec<repository::platform::Task>| v.into_iter().map(|t| t.title).collect::<Vec<_>>();
+    let of_a = TaskFilter {
+        project_id: Some(id(a.project_id)),
+        ..TaskFilter::default()
+    };
     assert_eq!(
-        titles(repo.list(TaskFilter::default(), TaskOrder::Priority, Page::first(10)).await.expect("all")),
+        titles(
+            repo.list(of_a.clone(), TaskOrder::Newest, Page::first(10))
+                .await
+                .expect("newest")
+        ),
+        ["t2", "t1", "t0"]
+    );
+    assert_eq!(
+        titles(
+            repo.list(of_a.clone(), TaskOrder::Priority, Page::first(10))
+                .await
+                .expect("priority")
+        ),
+        ["t1", "t2", "t0"]
+    );
+    assert_eq!(
+        titles(
+            repo.list(of_a.clone(), TaskOrder::Priority, Page::nth(1, 2))
+                .await
+                .expect("page 2")
+        ),
+        ["t0"]
+    );
+    assert_eq!(
+        titles(
+            repo.list(TaskFilter::default(), TaskOrder::Priority, Page::first(10))
+                .await
+                .expect("all")
+        ),
         ["t1", "t3", "t2", "t0"]
     );
     for (filter, want) in [
-        (TaskFilter { status: Some(TaskStatus::Blocked), ..TaskFilter::default() }, vec!["t1"]),
-        (TaskFilter { priority: Some(TaskPriority::High), ..TaskFilter::default() }, vec!["t3"]),
-        (TaskFilter { task_type: Some(TaskType::Bug), ..TaskFilter::default() }, vec!["t2", "t0"]),
-        (TaskFilter { assigned_user_id: Some(id(dev.user_id)), ..TaskFilter::default() }, vec!["t2"]),
-        (TaskFilter { labels: vec!["ui".into()], ..TaskFilter::default() }, vec!["t1", "t0"]),
-        (TaskFilter { labels: vec!["ui".into(), "api".into()], ..TaskFilter::default() }, vec!["t1"]),
-        (TaskFilter { labels: vec!["api".into()], task_type: Some(TaskType::Bug), ..of_a.clone() }, vec!["t2"]),
-        (TaskFilter { labels: vec!["none".into()], ..TaskFilter::default() }, vec![]),
+        (
+            TaskFilter {
+                status: Some(TaskStatus::Blocked),
+                ..TaskFilter::default()
+            },
+            vec!["t1"],
+        ),
+        (
+            TaskFilter {
+                priority: Some(TaskPriority::High),
+                ..TaskFilter::default()
+            },
+            vec!["t3"],
+        ),
+        (
+            TaskFilter {
+                task_type: Some(TaskType::Bug),
+                ..TaskFilter::default()
+            },
+            vec!["t2", "t0"],
+        ),
+        (
+            TaskFilter {
+                assigned_user_id: Some(id(dev.user_id)),
+                ..TaskFilter::default()
+            },
+            vec!["t2"],
+        ),
+        (
+            TaskFilter {
+                labels: vec!["ui".into()],
+                ..TaskFilter::default()
+            },
+            vec!["t1", "t0"],
+        ),
+        (
+            TaskFilter {
+                labels: vec!["ui".into(), "api".into()],
+                ..TaskFilter::default()
+            },
+            vec!["t1"],
+        ),
+        (
+            TaskFilter {
+                labels: vec!["api".into()],
+                task_type: Some(TaskType::Bug),
+                ..of_a.clone()
+            },
+            vec!["t2"],
+        ),
+        (
+            TaskFilter {
+                labels: vec!["none".into()],
+                ..TaskFilter::default()
+            },
+            vec![],
+        ),
     ] {
-        assert_eq!(titles(repo.list(filter.clone(), TaskOrder::Newest, Page::first(10)).await.expect("list")), want, "{filter:?}");
+        assert_eq!(
+            titles(
+                repo.list(filter.clone(), TaskOrder::Newest, Page::first(10))
+                    .await
+                    .expect("list")
+            ),
+            want,
+            "{filter:?}"
+        );
     }
-    assert_eq!(repo.by_github_pr(id(b.project_id), 103).await.expect("by pr").title, "t3");
-    assert!(matches!(repo.by_github_pr(id(a.project_id), 103).await, Err(Error::NotFound { .. })));
-    let err = repo.list(TaskFilter::default(), TaskOrder::Newest, Page::first(0)).await.expect_err("page");
+    assert_eq!(
+        repo.by_github_pr(id(b.project_id), 103)
+            .await
+            .expect("by pr")
+            .title,
+        "t3"
+    );
+    assert!(matches!(
+        repo.by_github_pr(id(a.project_id), 103).await,
+        Err(Error::NotFound { .. })
+    ));
+    let err = repo
+        .list(TaskFilter::default(), TaskOrder::Newest, Page::first(0))
+        .await
+        .expect_err("page");
     assert!(matches!(err, Error::Validation { .. }));
 }
 
@@ -166,19 +337,58 @@ async fn bad_tasks_are_refused_before_sql(db: &TestDb) {
     let repo = tasks(db);
     let base = NewTask::new(id(proj.project_id), "ok", TaskType::Task);
     for (new, field) in [
-        (NewTask { title: " ".into(), ..base.clone() }, "title"),
-        (NewTask { github_issue_number: Some(0), ..base.clone() }, "github_issue_number"),
-        (NewTask { github_pr_number: Some(-3), ..base.clone() }, "github_pr_number"),
-        (NewTask { status: TaskStatus::Closed, ..base.clone() }, "status"),
-        (NewTask { labels: vec!["".into()], ..base.clone() }, "labels[0]"),
+        (
+            NewTask {
+                title: " ".into(),
+                ..base.clone()
+            },
+            "title",
+        ),
+        (
+            NewTask {
+                github_issue_number: Some(0),
+                ..base.clone()
+            },
+            "github_issue_number",
+        ),
+        (
+            NewTask {
+                github_pr_number: Some(-3),
+                ..base.clone()
+            },
+            "github_pr_number",
+        ),
+        (
+            NewTask {
+                status: TaskStatus::Closed,
+                ..base.clone()
+            },
+            "status",
+        ),
+        (
+            NewTask {
+                labels: vec!["".into()],
+                ..base.clone()
+            },
+            "labels[0]",
+        ),
     ] {
-        let err = repo.create(new, AuditContext::system()).await.expect_err(field);
-        assert!(matches!(&err, Error::Validation { field: f, .. } if f == field), "{err}");
+        let err = repo
+            .create(new, AuditContext::system())
+            .await
+            .expect_err(field);
+        assert!(
+            matches!(&err, Error::Validation { field: f, .. } if f == field),
+            "{err}"
+        );
     }
     // An unknown project: the foreign key refuses it, nothing is audited.
     let before = db.count("audit_logs").await;
     let err = repo
-        .create(NewTask::new(repository::UuidText::new_v4(), "x", TaskType::Task), AuditContext::system())
+        .create(
+            NewTask::new(repository::UuidText::new_v4(), "x", TaskType::Task),
+            AuditContext::system(),
+        )
         .await
         .expect_err("unknown project");
     assert!(matches!(err, Error::Conflict(_)), "{err}");
@@ -192,14 +402,35 @@ async fn activity_is_published_after_commit(db: &TestDb) {
     let collecting = Arc::new(Collecting::default());
     let repo = TaskStore::new(db.conn.clone()).with_publisher(publisher(&collecting));
     let t = repo
-        .create(NewTask::new(id(proj.project_id), "one", TaskType::Task), AuditContext::user(id(owner.user_id)))
+        .create(
+            NewTask::new(id(proj.project_id), "one", TaskType::Task),
+            AuditContext::user(id(owner.user_id)),
+        )
         .await
         .expect("create");
-    repo.set_status(id(t.task_id), TaskStatus::InProgress, AuditContext::system()).await.expect("move");
+    repo.set_status(
+        id(t.task_id),
+        TaskStatus::InProgress,
+        AuditContext::system(),
+    )
+    .await
+    .expect("move");
     // No change of status: audited, no activity, nothing published.
-    repo.set_status(id(t.task_id), TaskStatus::InProgress, AuditContext::system()).await.expect("same");
+    repo.set_status(
+        id(t.task_id),
+        TaskStatus::InProgress,
+        AuditContext::system(),
+    )
+    .await
+    .expect("same");
     let hidden = task(db, &private, "hidden").await;
-    repo.set_status(id(hidden.task_id), TaskStatus::Closed, AuditContext::system()).await.expect("private");
+    repo.set_status(
+        id(hidden.task_id),
+        TaskStatus::Closed,
+        AuditContext::system(),
+    )
+    .await
+    .expect("private");
 
     let published = collecting.taken();
     assert_eq!(published.len(), 3);
@@ -218,11 +449,16 @@ async fn activity_is_published_after_commit(db: &TestDb) {
     let second: serde_json::Value = serde_json::from_str(&published[1].1).expect("json");
     assert_eq!(serde_json::to_value(&feed[0]).expect("row"), second);
     // The private project's entry exists but is not listed publicly.
-    assert!(ActivityStore::new(db.conn.clone())
-        .list_public(ActivityScope::Project(id(private.project_id)), Page::first(10))
-        .await
-        .expect("private feed")
-        .is_empty());
+    assert!(
+        ActivityStore::new(db.conn.clone())
+            .list_public(
+                ActivityScope::Project(id(private.project_id)),
+                Page::first(10)
+            )
+            .await
+            .expect("private feed")
+            .is_empty()
+    );
     assert_eq!(audit_of(db, t.task_id).await.len(), 3);
 }
 
