@@ -46,7 +46,7 @@ async fn the_same_rows_on_both_backends(db: &TestDb) {
     let evidence = EvidenceStore::new(db.conn.clone());
     for (i, tags) in TAGS.iter().enumerate() {
         let tags: Vec<String> = tags.iter().map(|s| (*s).to_owned()).collect();
-        agent(db, &format!("agent-{i}"), "t", &TAGS[i]).await;
+        agent(db, &format!("agent-{i}"), "t", TAGS[i]).await;
         let t = task(db, &proj, &format!("task-{i}")).await;
         // Labels are set straight in the table (the API takes them at creation).
         let labels = serde_json::Value::from(tags.clone());
