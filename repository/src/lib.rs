@@ -12,6 +12,7 @@ pub mod bulk;
 pub mod chat;
 pub mod config;
 pub mod error;
+pub mod health;
 pub mod knowledge;
 pub mod manager;
 pub mod page;

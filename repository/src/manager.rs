@@ -108,6 +108,13 @@ impl DatabaseManager {
             crate::sqlite_tuning::configure();
         }
         let started = Instant::now();
+        if backend == DbBackend::Postgres {
+            let timeout = self
+                .config
+                .connect_timeout
+                .min(crate::config::REACH_TIMEOUT);
+            crate::config::probe_postgres(&self.config.url, timeout).await?;
+        }
         let conn = Database::connect(connect_options(&self.config, backend)).await?;
         tracing::info!(
             db.url = %self.config.redacted_url(),
@@ -137,6 +144,15 @@ impl DatabaseManager {
     /// [`Error::NotConnected`] before `connect` or after `disconnect`.
     pub async fn connection(&self) -> Result<DatabaseConnection> {
         self.conn.read().await.clone().ok_or(Error::NotConnected)
+    }
+
+    /// The database's health: a timed round trip, the pool's use, storage sizes and, on
+    /// PostgreSQL, unused indexes and the slowest statements ([`crate::health`]).
+    ///
+    /// # Errors
+    /// [`Error::NotConnected`] before `connect`; [`Error::Db`] when the database does not answer.
+    pub async fn health(&self) -> Result<crate::health::DbHealth> {
+        crate::health::health(&self.connection().await?, &self.config).await
     }
 
     /// The backend of the configured URL.

@@ -3,6 +3,7 @@
 mod chunks;
 mod content_hash;
 mod conversations;
+mod embeddings;
 mod rate_limits;
 mod stats;
 
