@@ -1,6 +1,7 @@
 #![doc = include_str!("../README.md")]
 
 pub mod audit;
+pub mod backup;
 mod bench;
 pub mod cli;
 pub mod config;
