@@ -137,9 +137,46 @@ pub enum Command {
         #[command(subcommand)]
         action: VectorCommand,
     },
-    /// Load the reference technology mappings (idempotent).
+    /// Load the reference and development data (idempotent): the knowledge system's
+    /// technology mappings, the platform's development users, agents, projects and tasks.
     Seed {
+        /// Only these systems' data (comma-separated; default: all).
+        #[arg(long, value_enum, value_delimiter = ',', value_name = "SYSTEM")]
+        only: Vec<SeedSystem>,
         /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// The platform's audit trail.
+    Audit {
+        /// What to do with it.
+        #[command(subcommand)]
+        action: AuditCommand,
+    },
+}
+
+/// The systems `dal seed` loads data for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum SeedSystem {
+    /// The reference technology mappings.
+    Knowledge,
+    /// The development users, agents, projects and tasks.
+    Platform,
+}
+
+/// `dal audit …`.
+#[derive(Debug, Subcommand)]
+pub enum AuditCommand {
+    /// Write the audit rows created before DATE as JSON lines with a SHA-256 manifest.
+    /// Nothing is deleted.
+    Export {
+        /// `YYYY-MM-DD` (midnight UTC) or an RFC 3339 time.
+        #[arg(long, value_name = "DATE")]
+        before: String,
+        /// The directory to write into (default `./audit-export`).
+        #[arg(long, value_name = "DIR")]
+        out: Option<PathBuf>,
+        /// Print the manifest as JSON.
         #[arg(long)]
         json: bool,
     },
@@ -246,6 +283,7 @@ pub async fn run(
         return Ok(());
     }
     let config = resolve_config(&cli, dir, env)?;
+    let dir_root = dir;
 
     match cli.command {
         Command::Init { json } => {
@@ -268,16 +306,61 @@ pub async fn run(
             report(&app, json, out).await?;
             app.close().await
         }
-        Command::Seed { json } => {
+        Command::Seed { only, json } => {
             let app = App::connect(config).await?;
-            let seeded = maintenance::seed(&MappingStore::new(app.conn.clone())).await?;
+            let runs = |system| only.is_empty() || only.contains(&system);
+            let mut report = serde_json::Map::new();
+            if runs(SeedSystem::Knowledge) {
+                let seeded = maintenance::seed(&MappingStore::new(app.conn.clone())).await?;
+                if !json {
+                    writeln!(
+                        out,
+                        "technology_mappings: {} inserted, {} updated, {} unchanged",
+                        seeded.inserted, seeded.updated, seeded.unchanged
+                    )?;
+                }
+                report.insert("knowledge".into(), serde_json::to_value(seeded)?);
+            }
+            if runs(SeedSystem::Platform) {
+                let seeded = repository::platform::load_dev_data(&app.conn)
+                    .await
+                    .context("loading the platform development data")?;
+                if !json {
+                    writeln!(
+                        out,
+                        "platform: {} inserted, {} unchanged",
+                        seeded.inserted, seeded.unchanged
+                    )?;
+                }
+                report.insert("platform".into(), serde_json::to_value(seeded)?);
+            }
             if json {
-                writeln!(out, "{}", serde_json::to_string(&seeded)?)?;
+                writeln!(out, "{}", serde_json::Value::Object(report))?;
+            }
+            app.close().await
+        }
+        Command::Audit {
+            action:
+                AuditCommand::Export {
+                    before,
+                    out: dir,
+                    json,
+                },
+        } => {
+            let before = crate::audit::parse_before(&before)?;
+            let dir = dir.map_or_else(|| dir_of(dir_root, "audit-export"), |d| dir_of(dir_root, d));
+            let app = App::connect(config).await?;
+            let manifest = crate::audit::export_before(&app.conn, before, &dir).await?;
+            if json {
+                writeln!(out, "{}", serde_json::to_string(&manifest)?)?;
             } else {
                 writeln!(
                     out,
-                    "technology_mappings: {} inserted, {} updated, {} unchanged",
-                    seeded.inserted, seeded.updated, seeded.unchanged
+                    "audit_logs: {} rows before {} exported to {} (manifest {})",
+                    manifest.rows,
+                    manifest.before.to_rfc3339(),
+                    dir.display(),
+                    manifest.manifest
                 )?;
             }
             app.close().await
@@ -414,6 +497,11 @@ pub async fn run(
         }
         Command::Bench { .. } => unreachable!("handled before configuration is loaded"),
     }
+}
+
+/// `path` under the working directory `root` unless it is absolute.
+fn dir_of(root: &Path, path: impl AsRef<Path>) -> PathBuf {
+    root.join(path)
 }
 
 /// The configuration `cli` runs with: [`Config`]'s sources, then the flags, which win.

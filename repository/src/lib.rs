@@ -17,6 +17,7 @@ pub mod health;
 pub mod knowledge;
 pub mod manager;
 pub mod page;
+pub mod platform;
 mod sqlite_tuning;
 pub mod store;
 pub mod types;

@@ -10,6 +10,7 @@ mod cli;
 mod database_manager;
 mod knowledge;
 mod migrations;
+mod platform;
 mod postgres_tls;
 mod schema;
 mod sqlite_files;
