@@ -34,6 +34,17 @@ pub trait ActivityPublisher: Send + Sync {
     async fn publish(&self, channel: &str, payload: &str);
 }
 
+/// Activity entries on the cache's pub/sub: Redis (Redis Cluster included) or, on the embedded
+/// default, in process. A failure is logged, never returned: the change has committed.
+#[async_trait]
+impl ActivityPublisher for cache::CacheManager {
+    async fn publish(&self, channel: &str, payload: &str) {
+        if let Err(err) = cache::CacheManager::publish(self, channel, payload.to_owned()).await {
+            tracing::warn!(error = %err, "publishing an activity entry failed");
+        }
+    }
+}
+
 /// The channel a project's activity is published on: `activity:{project_id}`.
 #[must_use]
 pub fn activity_channel(project_id: &DbUuid) -> String {

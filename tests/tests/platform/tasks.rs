@@ -468,3 +468,50 @@ db_tests!(
     bad_tasks_are_refused_before_sql,
     activity_is_published_after_commit,
 );
+
+/// The same through the cache's own pub/sub: a subscriber of `activity:{project_id}` receives
+/// the committed entry (in process here; Redis in the Redis variant).
+async fn activity_reaches_cache_subscribers(db: &TestDb, cache: cache::CacheManager) {
+    let owner = user(db, "owner").await;
+    let proj = project(db, &owner, "live", true, &[]).await;
+    let mut subscription = cache
+        .subscribe([activity_channel(&proj.project_id)])
+        .await
+        .expect("subscribe");
+    let repo = TaskStore::new(db.conn.clone()).with_publisher(Arc::new(cache.clone()));
+    let t = repo
+        .create(
+            NewTask::new(id(proj.project_id), "watched", TaskType::Task),
+            AuditContext::user(id(owner.user_id)),
+        )
+        .await
+        .expect("create");
+    let message = tokio::time::timeout(std::time::Duration::from_secs(5), subscription.recv())
+        .await
+        .expect("delivered")
+        .expect("a message");
+    let entry: serde_json::Value = message.json().expect("json");
+    assert_eq!(entry["activity_type"], json!("task_created"));
+    assert_eq!(entry["task_id"], json!(t.task_id));
+}
+
+async fn activity_reaches_in_process_subscribers(db: &TestDb) {
+    let cache = cache::CacheManager::connect(cache::CacheConfig::memory())
+        .await
+        .expect("cache");
+    activity_reaches_cache_subscribers(db, cache).await;
+}
+
+tests::db_tests!(activity_reaches_in_process_subscribers);
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[cfg_attr(not(dal_redis), ignore = "DAL_TEST_REDIS_URL not set")]
+async fn activity_reaches_redis_subscribers() {
+    let db = TestDb::migrated(tests::Backend::Sqlite).await;
+    let cache = cache::CacheManager::connect(
+        cache::CacheConfig::redis(tests::redis_url()).with_key_prefix(tests::unique_name()),
+    )
+    .await
+    .expect("redis");
+    activity_reaches_cache_subscribers(&db, cache).await;
+}
