@@ -103,8 +103,29 @@ pub enum Command {
         #[command(subcommand)]
         action: VectorCommand,
     },
+    /// The docsync system (seed 002): change detection over a tree.
+    Docsync {
+        /// What to do.
+        #[command(subcommand)]
+        action: DocsyncCommand,
+    },
     /// Load the reference technology mappings (idempotent).
     Seed {
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+/// `dal docsync …`.
+#[derive(Debug, Subcommand)]
+pub enum DocsyncCommand {
+    /// Walk DIR (skipping what `.gitignore` excludes), record every file's time, size and MD5
+    /// (reading only files that are new or whose time or size moved), and report new, changed,
+    /// unchanged and deleted files.
+    Scan {
+        /// The tree to scan.
+        dir: PathBuf,
         /// Print JSON.
         #[arg(long)]
         json: bool,
@@ -318,6 +339,16 @@ pub async fn run(
         Command::Vector { action } => {
             let app = App::connect(config).await?;
             vector_command(&app, action, out).await?;
+            app.close().await
+        }
+        Command::Docsync {
+            action: DocsyncCommand::Scan { dir, json },
+        } => {
+            let app = App::connect(config).await?;
+            let files = repository::docsync::FileMetadataStore::new(app.conn.clone());
+            let report = crate::docsync::scan(&files, &dir, crate::docsync::progress_wanted())
+                .await?;
+            crate::docsync::print(&report, json, out)?;
             app.close().await
         }
         Command::Bench { .. } => unreachable!("handled before configuration is loaded"),

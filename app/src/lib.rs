@@ -3,6 +3,7 @@
 mod bench;
 pub mod cli;
 pub mod config;
+pub mod docsync;
 pub mod maintenance;
 pub mod migrate;
 pub mod status;

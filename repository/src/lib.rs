@@ -11,6 +11,7 @@
 pub mod bulk;
 pub mod chat;
 pub mod config;
+pub mod docsync;
 pub mod error;
 pub mod knowledge;
 pub mod manager;
@@ -32,7 +33,7 @@ pub use mockall;
 pub use page::Page;
 pub use sea_orm;
 pub use sea_orm::{DatabaseConnection, DatabaseTransaction, DbBackend, JsonValue, Value};
-pub use types::{ContentHash, HttpUrl, QueryHash, UuidText};
+pub use types::{ContentHash, DocPath, HttpUrl, Md5Digest, QueryHash, UuidText};
 pub use uuid;
 
 #[cfg(test)]
