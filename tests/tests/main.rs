@@ -6,6 +6,7 @@ mod chat;
 mod chroma;
 mod cli;
 mod database_manager;
+mod docsync;
 mod knowledge;
 mod migrations;
 mod postgres_tls;
