@@ -49,7 +49,8 @@ pub(crate) async fn purge<C: Db>(db: &C, cutoff: DateTime<Utc>) -> Result<PurgeR
         )
         .col_expr(
             inconsistency_records::Column::RecommendationId,
-            Expr::value(Option::<entity::DbUuid>::None),
+            inconsistency_records::Column::RecommendationId
+                .save_as(Expr::value(Option::<entity::DbUuid>::None)),
         )
         .filter(inconsistency_records::Column::Status.eq(InconsistencyStatus::InRecommendation))
         .filter(

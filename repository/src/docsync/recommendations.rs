@@ -272,7 +272,12 @@ impl<C: Db> RecommendationRepository for RecommendationStore<C> {
                     inconsistency_records::Column::Status,
                     Expr::value(InconsistencyStatus::InRecommendation),
                 )
-                .col_expr(inconsistency_records::Column::RecommendationId, Expr::value(id))
+                .col_expr(
+                    inconsistency_records::Column::RecommendationId,
+                    // A bound UUID is text: cast to `uuid` on PostgreSQL, as SeaORM does for
+                    // its own writes.
+                    inconsistency_records::Column::RecommendationId.save_as(Expr::value(id)),
+                )
                 .filter(inconsistency_records::Column::Id.is_in(part.iter().copied()))
                 .filter(inconsistency_records::Column::Status.eq(InconsistencyStatus::Pending))
                 .exec(&txn)
