@@ -346,8 +346,8 @@ pub async fn run(
         } => {
             let app = App::connect(config).await?;
             let files = repository::docsync::FileMetadataStore::new(app.conn.clone());
-            let report = crate::docsync::scan(&files, &dir, crate::docsync::progress_wanted())
-                .await?;
+            let report =
+                crate::docsync::scan(&files, &dir, crate::docsync::progress_wanted()).await?;
             crate::docsync::print(&report, json, out)?;
             app.close().await
         }

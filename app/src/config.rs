@@ -759,25 +759,25 @@ mod tests {
         std::fs::write(dir.path().join("dal.toml"), "[docsync]\npurge_days = 3\n").expect("write");
         let config = Config::from_sources(dir.path(), &env(&[]), None).expect("file");
         assert_eq!(config.docsync.purge_days(), 3);
-        let config = Config::from_sources(
-            dir.path(),
-            &env(&[("DAL_DOCSYNC_PURGE_DAYS", "14")]),
-            None,
-        )
-        .expect("env");
+        let config =
+            Config::from_sources(dir.path(), &env(&[("DAL_DOCSYNC_PURGE_DAYS", "14")]), None)
+                .expect("env");
         assert_eq!(config.docsync.purge_days(), 14);
         for value in ["0", "a week"] {
-            let err = Config::from_sources(
-                dir.path(),
-                &env(&[("DAL_DOCSYNC_PURGE_DAYS", value)]),
-                None,
-            )
-            .expect_err("refused");
-            assert!(format!("{err:#}").contains("DAL_DOCSYNC_PURGE_DAYS"), "{err:#}");
+            let err =
+                Config::from_sources(dir.path(), &env(&[("DAL_DOCSYNC_PURGE_DAYS", value)]), None)
+                    .expect_err("refused");
+            assert!(
+                format!("{err:#}").contains("DAL_DOCSYNC_PURGE_DAYS"),
+                "{err:#}"
+            );
         }
         std::fs::write(dir.path().join("dal.toml"), "[docsync]\npurge_days = 0\n").expect("write");
         let err = Config::from_sources(dir.path(), &env(&[]), None).expect_err("file 0");
-        assert!(format!("{err:#}").contains("[docsync] purge_days"), "{err:#}");
+        assert!(
+            format!("{err:#}").contains("[docsync] purge_days"),
+            "{err:#}"
+        );
         std::fs::write(dir.path().join("dal.toml"), "[docsync]\nkeep = 1\n").expect("write");
         assert!(Config::from_sources(dir.path(), &env(&[]), None).is_err());
     }

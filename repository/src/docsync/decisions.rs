@@ -165,7 +165,8 @@ impl<C: Db> DecisionRepository for DecisionStore<C> {
     #[instrument(skip_all, fields(db.table = "developer_decisions"))]
     async fn set_implemented(&self, id: i32, at: DateTime<Utc>) -> Result<Model> {
         let at = DbDateTime(super::changes::stored_precision(at));
-        let update = Entity::update_many().col_expr(Column::ImplementationTimestamp, Expr::value(at));
+        let update =
+            Entity::update_many().col_expr(Column::ImplementationTimestamp, Expr::value(at));
         store::update_one_returning(&self.db, id, update).await
     }
 }

@@ -23,8 +23,8 @@ use async_trait::async_trait;
 use entity::docsync::document_dependencies::{ActiveModel, Column, Entity, Model};
 use sea_orm::sea_query::OnConflict;
 use sea_orm::{
-    ColumnTrait, EntityTrait, FromQueryResult, PaginatorTrait, QueryFilter,
-    QueryOrder, Set, Statement, TransactionSession,
+    ColumnTrait, EntityTrait, FromQueryResult, PaginatorTrait, QueryFilter, QueryOrder, Set,
+    Statement, TransactionSession,
 };
 use serde::{Deserialize, Serialize};
 use tracing::instrument;
@@ -102,7 +102,11 @@ impl NewDependency {
                 self.target_id,
             ));
         }
-        validate::opt_text("relation_type", self.relation_type.as_deref(), MAX_LABEL_LEN)?;
+        validate::opt_text(
+            "relation_type",
+            self.relation_type.as_deref(),
+            MAX_LABEL_LEN,
+        )?;
         validate::opt_text("topic", self.topic.as_deref(), MAX_LABEL_LEN)?;
         validate::opt_text("scope", self.scope.as_deref(), MAX_LABEL_LEN)
     }
@@ -338,12 +342,7 @@ impl<C: Db> DependencyRepository for DependencyStore<C> {
         direction: Direction,
         max_depth: u32,
     ) -> Result<Vec<ClosureNode>> {
-        validate::range_i64(
-            "max_depth",
-            max_depth.into(),
-            1,
-            MAX_CLOSURE_DEPTH.into(),
-        )?;
+        validate::range_i64("max_depth", max_depth.into(), 1, MAX_CLOSURE_DEPTH.into())?;
         let backend = self.db.get_database_backend();
         let stmt = Statement::from_sql_and_values(
             backend,

@@ -15,8 +15,8 @@ use entity::docsync::sea_orm_active_enums::{InconsistencyStatus, InconsistencyTy
 use entity::{DbDateTime, DbUuid};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
-    ActiveEnum, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter,
-    QueryOrder, QuerySelect, Set, TransactionSession,
+    ActiveEnum, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
+    QuerySelect, Set, TransactionSession,
 };
 use serde::{Deserialize, Serialize};
 use tracing::instrument;
@@ -138,11 +138,19 @@ impl InconsistencyFilter {
 
 /// Whether the lifecycle allows `from` → `to`.
 #[must_use]
-pub const fn inconsistency_move_allowed(from: InconsistencyStatus, to: InconsistencyStatus) -> bool {
+pub const fn inconsistency_move_allowed(
+    from: InconsistencyStatus,
+    to: InconsistencyStatus,
+) -> bool {
     matches!(
         (from, to),
-        (InconsistencyStatus::Pending, InconsistencyStatus::InRecommendation)
-            | (InconsistencyStatus::InRecommendation, InconsistencyStatus::Resolved)
+        (
+            InconsistencyStatus::Pending,
+            InconsistencyStatus::InRecommendation
+        ) | (
+            InconsistencyStatus::InRecommendation,
+            InconsistencyStatus::Resolved
+        )
     )
 }
 

@@ -53,8 +53,7 @@ pub use decisions::{DecisionRepository, DecisionStore, NewDecision, status_after
 #[cfg(any(test, feature = "mock"))]
 pub use graph::MockDependencyRepository;
 pub use graph::{
-    ClosureNode, DependencyRepository, DependencyStore, Direction, MAX_CLOSURE_DEPTH,
-    NewDependency,
+    ClosureNode, DependencyRepository, DependencyStore, Direction, MAX_CLOSURE_DEPTH, NewDependency,
 };
 #[cfg(any(test, feature = "mock"))]
 pub use inconsistencies::MockInconsistencyRepository;

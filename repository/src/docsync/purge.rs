@@ -54,18 +54,16 @@ pub(crate) async fn purge<C: Db>(db: &C, cutoff: DateTime<Utc>) -> Result<PurgeR
         )
         .filter(inconsistency_records::Column::Status.eq(InconsistencyStatus::InRecommendation))
         .filter(
-            inconsistency_records::Column::RecommendationId.in_subquery(old_recommendations(cutoff)),
+            inconsistency_records::Column::RecommendationId
+                .in_subquery(old_recommendations(cutoff)),
         )
         .exec(&txn)
         .await?
         .rows_affected;
     let decisions = developer_decisions::Entity::delete_many()
-        .filter(
-            developer_decisions::Column::Timestamp
-                .lt(cutoff)
-                .or(developer_decisions::Column::RecommendationId
-                    .in_subquery(old_recommendations(cutoff))),
-        )
+        .filter(developer_decisions::Column::Timestamp.lt(cutoff).or(
+            developer_decisions::Column::RecommendationId.in_subquery(old_recommendations(cutoff)),
+        ))
         .exec(&txn)
         .await?
         .rows_affected;

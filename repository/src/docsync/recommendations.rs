@@ -204,11 +204,7 @@ crate::store! {
 /// Why `ids` could not all move from `Pending` to the recommendation `rec` (inside its
 /// transaction, where those that did move already point at it): the first that does not exist
 /// ([`Error::NotFound`]) or had another status ([`Error::Transition`]).
-async fn first_unmovable<C: ConnectionTrait>(
-    db: &C,
-    rec: DbUuid,
-    ids: &BTreeSet<DbUuid>,
-) -> Error {
+async fn first_unmovable<C: ConnectionTrait>(db: &C, rec: DbUuid, ids: &BTreeSet<DbUuid>) -> Error {
     for id in ids {
         match store::get::<inconsistency_records::Entity, _, _>(db, *id).await {
             Ok(row) if row.recommendation_id == Some(rec) => {}
@@ -355,7 +351,8 @@ impl<C: Db> RecommendationRepository for RecommendationStore<C> {
     #[instrument(skip_all, fields(db.table = "recommendations"))]
     async fn set_feedback(&self, id: DbUuid, feedback: String) -> Result<Model> {
         validate::text("developer_feedback", &feedback, MAX_FEEDBACK_LEN)?;
-        let update = Entity::update_many().col_expr(Column::DeveloperFeedback, Expr::value(feedback));
+        let update =
+            Entity::update_many().col_expr(Column::DeveloperFeedback, Expr::value(feedback));
         store::update_one_returning(&self.db, id, update).await
     }
 

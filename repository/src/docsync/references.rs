@@ -9,8 +9,8 @@ use entity::docsync::sea_orm_active_enums::DocumentType;
 use entity::{DbDateTime, DbJson};
 use sea_orm::sea_query::OnConflict;
 use sea_orm::{
-    ColumnTrait, EntityTrait, JsonValue, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect,
-    Set, TransactionSession,
+    ColumnTrait, EntityTrait, JsonValue, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Set,
+    TransactionSession,
 };
 use serde::{Deserialize, Serialize};
 use tracing::instrument;

@@ -163,10 +163,11 @@ fn walk(root: &Path) -> Result<Walk> {
                 continue;
             }
         };
-        let meta = entry
-            .metadata()
-            .map_err(|e| e.to_string())
-            .and_then(|m| m.modified().map(|t| (t, m.len())).map_err(|e| e.to_string()));
+        let meta = entry.metadata().map_err(|e| e.to_string()).and_then(|m| {
+            m.modified()
+                .map(|t| (t, m.len()))
+                .map_err(|e| e.to_string())
+        });
         match meta {
             Ok((modified, len)) => out.files.push(Seen {
                 path,
@@ -307,7 +308,9 @@ pub async fn scan_tree(
     gone.sort();
     for path in gone {
         report.deleted.push(path.clone());
-        batch.deleted.push(DocPath::parse_field("path", path.as_str())?);
+        batch
+            .deleted
+            .push(DocPath::parse_field("path", path.as_str())?);
         if batch.deleted.len() + batch.files.len() >= SCAN_BATCH {
             let write = files.apply_scan(std::mem::take(&mut batch)).await?;
             report.documents_updated += write.documents;

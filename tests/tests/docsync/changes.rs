@@ -118,7 +118,12 @@ async fn scan_batches_update_documents_and_delete_in_one_transaction(db: &TestDb
     assert_eq!(readme.size, 77);
     assert_eq!(readme.md5_digest.as_deref(), Some(D2));
     assert_eq!(readme.last_modified, at);
-    assert!(repo.get(&path("/tree/old.rs")).await.expect("get").is_none());
+    assert!(
+        repo.get(&path("/tree/old.rs"))
+            .await
+            .expect("get")
+            .is_none()
+    );
     let mut known: Vec<String> = repo
         .known_under("/tree/".to_owned())
         .await
@@ -132,12 +137,13 @@ async fn scan_batches_update_documents_and_delete_in_one_transaction(db: &TestDb
     repo.update_file_metadata(record("/tr_e/x.rs", at, 1, D1))
         .await
         .expect("other tree");
-    assert!(repo
-        .known_under("/tr_e/".to_owned())
-        .await
-        .expect("known")
-        .iter()
-        .all(|k| k.path.starts_with("/tr_e/")));
+    assert!(
+        repo.known_under("/tr_e/".to_owned())
+            .await
+            .expect("known")
+            .iter()
+            .all(|k| k.path.starts_with("/tr_e/"))
+    );
     assert_eq!(
         repo.known_under("/TREE/".to_owned())
             .await

@@ -38,11 +38,21 @@ async fn eight_tasks_scan_save_and_decide_at_once(db: &TestDb) {
         .collect();
     // One document and one recommendation everybody races on.
     let shared_doc = DocumentStore::new(conn.clone())
-        .save(NewDocument::new(path("shared.md"), DocumentType::Markdown, now(), 1))
+        .save(NewDocument::new(
+            path("shared.md"),
+            DocumentType::Markdown,
+            now(),
+            1,
+        ))
         .await
         .expect("shared doc");
     let contested = RecommendationStore::new(conn.clone())
-        .create(NewRecommendation::new("contested", json!({}), vec![shared_doc.id], vec![]))
+        .create(NewRecommendation::new(
+            "contested",
+            json!({}),
+            vec![shared_doc.id],
+            vec![],
+        ))
         .await
         .expect("contested");
     let barrier = Arc::new(tokio::sync::Barrier::new(TASKS));
@@ -114,7 +124,10 @@ async fn eight_tasks_scan_save_and_decide_at_once(db: &TestDb) {
             Err(e) => panic!("a caller saw an error: {e}"),
         }
     }
-    assert_eq!(winners, 1, "exactly one decision on the contested recommendation");
+    assert_eq!(
+        winners, 1,
+        "exactly one decision on the contested recommendation"
+    );
 
     let files = FileMetadataStore::new(conn.clone());
     assert_eq!(files.count().await.expect("files"), (TASKS * FILES) as u64);

@@ -79,7 +79,10 @@ fn assert_closure(
         assert_eq!(node.path.first(), Some(&start), "{node:?}");
         assert_eq!(node.path.last(), Some(&node.document_id), "{node:?}");
         for step in node.path.windows(2) {
-            assert!(edges.contains(&(step[0], step[1])), "{node:?}: no edge {step:?}");
+            assert!(
+                edges.contains(&(step[0], step[1])),
+                "{node:?}: no edge {step:?}"
+            );
         }
     }
     let order: Vec<(u32, i32)> = closure.iter().map(|n| (n.depth, n.document_id)).collect();
@@ -94,15 +97,23 @@ async fn edges_and_direct_neighbours(db: &TestDb) {
     let c = doc(db, "c.md").await.id;
     let repo = graph(db);
     let edge = repo
-        .add(NewDependency::new(a, b, "references").with_topic("caching").with_scope("module"))
+        .add(
+            NewDependency::new(a, b, "references")
+                .with_topic("caching")
+                .with_scope("module"),
+        )
         .await
         .expect("add");
     assert_eq!((edge.source_id, edge.target_id), (a, b));
     assert_eq!(edge.relation_type.as_deref(), Some("references"));
     assert_eq!(edge.topic.as_deref(), Some("caching"));
     assert_eq!(edge.scope.as_deref(), Some("module"));
-    repo.add(NewDependency::new(a, c, "implements")).await.expect("add");
-    repo.add(NewDependency::new(c, b, "references")).await.expect("add");
+    repo.add(NewDependency::new(a, c, "implements"))
+        .await
+        .expect("add");
+    repo.add(NewDependency::new(c, b, "references"))
+        .await
+        .expect("add");
     assert!(matches!(
         repo.add(NewDependency::new(a, b, "again")).await,
         Err(Error::Conflict(_))
@@ -136,7 +147,10 @@ async fn edges_and_direct_neighbours(db: &TestDb) {
         .collect();
     assert_eq!(dependents, vec![a, c]);
     repo.remove(a, b).await.expect("remove");
-    assert!(matches!(repo.remove(a, b).await, Err(Error::NotFound { .. })));
+    assert!(matches!(
+        repo.remove(a, b).await,
+        Err(Error::NotFound { .. })
+    ));
     assert_eq!(repo.count().await.expect("count"), 2);
     // Deleting a document takes its edges along.
     documents(db).delete(&path("c.md")).await.expect("delete c");
@@ -189,7 +203,13 @@ async fn closure_handles_cycles_and_depth_limits(db: &TestDb) {
     let depths: Vec<(i32, u32)> = all.iter().map(|n| (n.document_id, n.depth)).collect();
     assert_eq!(
         depths,
-        vec![(ids[1], 1), (ids[2], 2), (ids[4], 2), (ids[3], 3), (ids[5], 4)],
+        vec![
+            (ids[1], 1),
+            (ids[2], 2),
+            (ids[4], 2),
+            (ids[3], 3),
+            (ids[5], 4)
+        ],
         "the cycle back to the start is not followed, each node once"
     );
     assert_closure(&all, &bfs(&forward, ids[0], 10), ids[0], &edges);
@@ -213,16 +233,18 @@ async fn closure_handles_cycles_and_depth_limits(db: &TestDb) {
         HashSet::from([ids[0], ids[1], ids[2], ids[4]])
     );
     // A leaf and an isolated node have empty closures.
-    assert!(repo
-        .closure(ids[5], Direction::Dependencies, 5)
-        .await
-        .expect("leaf")
-        .is_empty());
-    assert!(repo
-        .closure(ids[6], Direction::Dependents, 5)
-        .await
-        .expect("isolated")
-        .is_empty());
+    assert!(
+        repo.closure(ids[5], Direction::Dependencies, 5)
+            .await
+            .expect("leaf")
+            .is_empty()
+    );
+    assert!(
+        repo.closure(ids[6], Direction::Dependents, 5)
+            .await
+            .expect("isolated")
+            .is_empty()
+    );
     // A depth of 0 or beyond the maximum is refused before SQL.
     for bad in [0, MAX_CLOSURE_DEPTH + 1] {
         let err = repo

@@ -77,7 +77,10 @@ async fn inconsistencies_are_created_listed_and_moved(db: &TestDb) {
         .expect("create");
     assert_eq!(first.status, InconsistencyStatus::Pending);
     assert_eq!(first.recommendation_id, None);
-    assert_eq!(first.suggested_resolution.as_deref(), Some("update the README"));
+    assert_eq!(
+        first.suggested_resolution.as_deref(),
+        Some("update the README")
+    );
     assert_eq!(repo.documents(first.id).await.expect("docs"), vec![a, b]);
     assert_eq!(repo.get(first.id).await.expect("get"), first);
 
@@ -113,7 +116,14 @@ async fn inconsistencies_are_created_listed_and_moved(db: &TestDb) {
         .await
         .expect("critical");
     let old = repo.create(issue(vec![b])).await.expect("old");
-    set_time(db, "inconsistency_records", "timestamp", old.id, now() - Duration::days(3)).await;
+    set_time(
+        db,
+        "inconsistency_records",
+        "timestamp",
+        old.id,
+        now() - Duration::days(3),
+    )
+    .await;
     let all = repo
         .list(InconsistencyFilter::default(), Page::first(10))
         .await
@@ -130,7 +140,10 @@ async fn inconsistencies_are_created_listed_and_moved(db: &TestDb) {
         )
         .await
         .expect("critical");
-    assert_eq!(only_critical.iter().map(|r| r.id).collect::<Vec<_>>(), vec![critical.id]);
+    assert_eq!(
+        only_critical.iter().map(|r| r.id).collect::<Vec<_>>(),
+        vec![critical.id]
+    );
     let recent = repo
         .list(
             InconsistencyFilter {
@@ -170,7 +183,10 @@ async fn inconsistencies_are_created_listed_and_moved(db: &TestDb) {
         .set_status(first.id, InconsistencyStatus::InRecommendation)
         .await
         .expect_err("twice");
-    assert!(is_transition(&err, "InRecommendation", "InRecommendation"), "{err}");
+    assert!(
+        is_transition(&err, "InRecommendation", "InRecommendation"),
+        "{err}"
+    );
     let err = repo
         .set_status(first.id, InconsistencyStatus::Pending)
         .await
@@ -193,7 +209,10 @@ async fn inconsistencies_are_created_listed_and_moved(db: &TestDb) {
         Err(Error::NotFound { .. })
     ));
     let pending = repo
-        .list(InconsistencyFilter::status(InconsistencyStatus::Pending), Page::first(10))
+        .list(
+            InconsistencyFilter::status(InconsistencyStatus::Pending),
+            Page::first(10),
+        )
         .await
         .expect("pending");
     assert_eq!(pending.len(), 2);
@@ -225,8 +244,12 @@ async fn recommendations_take_their_inconsistencies_along(db: &TestDb) {
     assert_eq!(repo.documents(rec.id).await.expect("docs"), vec![a, b]);
     let covered = repo.inconsistencies(rec.id).await.expect("covered");
     assert_eq!(covered.len(), 2);
-    assert!(covered.iter().all(|i| i.status == InconsistencyStatus::InRecommendation
-        && i.recommendation_id == Some(rec.id)));
+    assert!(
+        covered
+            .iter()
+            .all(|i| i.status == InconsistencyStatus::InRecommendation
+                && i.recommendation_id == Some(rec.id))
+    );
 
     // An inconsistency that is not Pending (or does not exist): nothing is written at all.
     let three = issues.create(issue(vec![a])).await.expect("three");
@@ -240,7 +263,10 @@ async fn recommendations_take_their_inconsistencies_along(db: &TestDb) {
         ))
         .await
         .expect_err("one is taken");
-    assert!(is_transition(&err, "InRecommendation", "InRecommendation"), "{err}");
+    assert!(
+        is_transition(&err, "InRecommendation", "InRecommendation"),
+        "{err}"
+    );
     assert_eq!(db.count("recommendations").await, recs_before);
     assert_eq!(
         issues.get(three.id).await.expect("three").status,
@@ -272,7 +298,10 @@ async fn recommendations_take_their_inconsistencies_along(db: &TestDb) {
         .set_feedback(rec.id, "Looks right".to_owned())
         .await
         .expect("feedback");
-    assert_eq!(with_feedback.developer_feedback.as_deref(), Some("Looks right"));
+    assert_eq!(
+        with_feedback.developer_feedback.as_deref(),
+        Some("Looks right")
+    );
     assert!(matches!(
         repo.set_feedback(rec.id, String::new()).await,
         Err(Error::Validation { .. })
@@ -282,7 +311,12 @@ async fn recommendations_take_their_inconsistencies_along(db: &TestDb) {
         Err(Error::NotFound { .. })
     ));
     let other = repo
-        .create(NewRecommendation::new("Other", json!([]), vec![b], vec![three.id]))
+        .create(NewRecommendation::new(
+            "Other",
+            json!([]),
+            vec![b],
+            vec![three.id],
+        ))
         .await
         .expect("other");
     let err = repo
@@ -302,8 +336,14 @@ async fn recommendations_take_their_inconsistencies_along(db: &TestDb) {
         .list(Some(RecommendationStatus::Active), Page::first(10))
         .await
         .expect("active");
-    assert_eq!(active.iter().map(|r| r.id).collect::<Vec<_>>(), vec![rec.id]);
-    assert_eq!(repo.list(None, Page::first(10)).await.expect("all").len(), 2);
+    assert_eq!(
+        active.iter().map(|r| r.id).collect::<Vec<_>>(),
+        vec![rec.id]
+    );
+    assert_eq!(
+        repo.list(None, Page::first(10)).await.expect("all").len(),
+        2
+    );
 }
 
 async fn decisions_move_their_recommendation(db: &TestDb) {
@@ -350,7 +390,10 @@ async fn decisions_move_their_recommendation(db: &TestDb) {
     assert_eq!(db.count("developer_decisions").await, 3);
     // The implementation time, later.
     let at = now();
-    let done = repo.set_implemented(decision_id, at).await.expect("implemented");
+    let done = repo
+        .set_implemented(decision_id, at)
+        .await
+        .expect("implemented");
     assert_eq!(done.implementation_timestamp, Some(at.into()));
     assert_eq!(repo.get(decision_id).await.expect("get"), done);
     assert!(matches!(
@@ -390,7 +433,10 @@ async fn stale_recommendations_are_invalidated(db: &TestDb) {
         recs.get(on_a.id).await.expect("a").status,
         RecommendationStatus::Invalidated
     );
-    assert_eq!(recs.get(on_b.id).await.expect("b").status, RecommendationStatus::Active);
+    assert_eq!(
+        recs.get(on_b.id).await.expect("b").status,
+        RecommendationStatus::Active
+    );
     assert_eq!(
         recs.get(decided.id).await.expect("decided").status,
         RecommendationStatus::Accepted

@@ -34,7 +34,12 @@ async fn purge_removes_old_rows_and_reopens_inconsistencies(db: &TestDb) {
         .await
         .expect("resolve");
     let recent = recs
-        .create(NewRecommendation::new("recent", json!({}), vec![a], vec![new_issue.id]))
+        .create(NewRecommendation::new(
+            "recent",
+            json!({}),
+            vec![a],
+            vec![new_issue.id],
+        ))
         .await
         .expect("recent rec");
     let old_decision = decisions(db)
@@ -47,7 +52,14 @@ async fn purge_removes_old_rows_and_reopens_inconsistencies(db: &TestDb) {
         .await
         .expect("decide recent");
     let eight_days = now() - Duration::days(8);
-    set_time(db, "recommendations", "creation_timestamp", old.id, eight_days).await;
+    set_time(
+        db,
+        "recommendations",
+        "creation_timestamp",
+        old.id,
+        eight_days,
+    )
+    .await;
     db.raw(&format!(
         "UPDATE developer_decisions SET timestamp = {} WHERE id IN ({}, {})",
         match db.backend {
@@ -73,7 +85,11 @@ async fn purge_removes_old_rows_and_reopens_inconsistencies(db: &TestDb) {
     assert_eq!(reopened.status, InconsistencyStatus::Pending);
     assert_eq!(reopened.recommendation_id, None);
     let resolved = issues.get(resolved_issue.id).await.expect("resolved");
-    assert_eq!(resolved.status, InconsistencyStatus::Resolved, "resolved stays resolved");
+    assert_eq!(
+        resolved.status,
+        InconsistencyStatus::Resolved,
+        "resolved stays resolved"
+    );
     assert_eq!(resolved.recommendation_id, None);
     assert_eq!(
         issues.get(new_issue.id).await.expect("new").status,
@@ -87,9 +103,14 @@ async fn purge_removes_old_rows_and_reopens_inconsistencies(db: &TestDb) {
         .expect("again");
     assert_eq!(again, repository::docsync::PurgeReport::default());
     // A reopened inconsistency can be recommended on again.
-    recs.create(NewRecommendation::new("retry", json!({}), vec![a], vec![old_issue.id]))
-        .await
-        .expect("recommend again");
+    recs.create(NewRecommendation::new(
+        "retry",
+        json!({}),
+        vec![a],
+        vec![old_issue.id],
+    ))
+    .await
+    .expect("recommend again");
 }
 
 async fn the_cleanup_job_purges_with_the_configured_days(db: &TestDb) {
@@ -103,7 +124,14 @@ async fn the_cleanup_job_purges_with_the_configured_days(db: &TestDb) {
         .create(NewRecommendation::new("recent", json!({}), vec![a], vec![]))
         .await
         .expect("recent");
-    set_time(db, "recommendations", "creation_timestamp", old.id, now() - Duration::days(4)).await;
+    set_time(
+        db,
+        "recommendations",
+        "creation_timestamp",
+        old.id,
+        now() - Duration::days(4),
+    )
+    .await;
     set_time(
         db,
         "recommendations",
@@ -139,14 +167,17 @@ async fn the_cleanup_job_purges_with_the_configured_days(db: &TestDb) {
     assert_eq!(summary["docsync"]["recommendations"], 0, "{summary}");
     assert!(summary.get("chat").is_none(), "only docsync ran: {summary}");
     // DAL_DOCSYNC_PURGE_DAYS=3 removes the 4-day-old one.
-    let env = std::collections::HashMap::from([(
-        "DAL_DOCSYNC_PURGE_DAYS".to_owned(),
-        "3".to_owned(),
-    )]);
+    let env =
+        std::collections::HashMap::from([("DAL_DOCSYNC_PURGE_DAYS".to_owned(), "3".to_owned())]);
     let mut out = Vec::new();
-    app::cli::run(run(&["cleanup", "--only", "docsync"]), dir.path(), Some(&env), &mut out)
-        .await
-        .expect("cleanup");
+    app::cli::run(
+        run(&["cleanup", "--only", "docsync"]),
+        dir.path(),
+        Some(&env),
+        &mut out,
+    )
+    .await
+    .expect("cleanup");
     let text = String::from_utf8(out).expect("utf-8");
     assert!(text.contains("1 recommendation"), "{text}");
     assert!(recs.get(old.id).await.is_err());

@@ -26,13 +26,21 @@ async fn save_get_update_delete(db: &TestDb) {
     assert_eq!(saved.size, 4096);
     assert_eq!(repo.get(saved.id).await.expect("get"), saved);
     assert_eq!(
-        repo.get_by_path(&path("docs/DESIGN.md")).await.expect("by path"),
+        repo.get_by_path(&path("docs/DESIGN.md"))
+            .await
+            .expect("by path"),
         Some(saved.clone())
     );
-    assert_eq!(repo.get_by_path(&path("nope.md")).await.expect("none"), None);
+    assert_eq!(
+        repo.get_by_path(&path("nope.md")).await.expect("none"),
+        None
+    );
     assert!(matches!(
         repo.get(saved.id + 1000).await,
-        Err(Error::NotFound { entity: "document", .. })
+        Err(Error::NotFound {
+            entity: "document",
+            ..
+        })
     ));
 
     // Saving the same path updates the row in place: same id, new values; a size over 2 GiB
@@ -121,7 +129,12 @@ async fn bad_input_is_refused_before_sql(db: &TestDb) {
     let repo = documents(db);
     let at = now();
     let err = repo
-        .save(NewDocument::new(path("a.md"), DocumentType::Markdown, at, -1))
+        .save(NewDocument::new(
+            path("a.md"),
+            DocumentType::Markdown,
+            at,
+            -1,
+        ))
         .await
         .expect_err("negative size");
     assert!(
