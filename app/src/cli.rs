@@ -11,8 +11,7 @@ use repository::vector::CollectionName;
 use crate::config::{Config, ConfigError, redis_url_of};
 use crate::migrate::{self, Action};
 use crate::{App, maintenance, status, vector};
-use repository::chat::{ChunkStore, ConversationStore, RateLimitStore};
-use repository::knowledge::{MappingStore, SearchCacheRepository, SearchCacheStore};
+use repository::knowledge::MappingStore;
 
 /// Set up, inspect and maintain the data & caching layer.
 #[derive(Debug, Parser)]
@@ -60,6 +59,10 @@ pub enum Command {
         /// Only these systems' jobs (comma-separated).
         #[arg(long, value_enum, value_delimiter = ',', value_name = "SYSTEM")]
         only: Vec<maintenance::System>,
+        /// Run the jobs a safety check refuses: delete the chunks linked to the vector
+        /// collection even when it lists no ids at all.
+        #[arg(long)]
+        force: bool,
         /// Keep running every interval (`30s`, `15m`, `1h`, `1d`) until Ctrl-C.
         #[arg(long, value_name = "INTERVAL", value_parser = crate::maintenance::parse_interval)]
         every: Option<std::time::Duration>,
@@ -257,29 +260,15 @@ pub async fn run(
         }
         Command::Cleanup {
             only,
+            force,
             every,
             chunk_size,
             json,
         } => {
             let app = App::connect(config).await?;
-            let runs = |system| only.is_empty() || only.contains(&system);
-            let search_cache = SearchCacheStore::new(app.conn.clone());
-            let conversations = ConversationStore::new(app.conn.clone());
-            let rate_limits = RateLimitStore::new(app.conn.clone());
-            let chunks = ChunkStore::new(app.conn.clone());
-            let chat = maintenance::ChatJobs {
-                conversations: &conversations,
-                rate_limits: &rate_limits,
-                chunks: &chunks,
-                // No vector store is configured in `dal` yet: the orphan job reports it skipped.
-                vectors: None,
-                keep_days: app.config.chat.keep_days(),
-                force_orphans: false,
-            };
-            let search_cache: Option<&dyn SearchCacheRepository> =
-                runs(maintenance::System::Knowledge).then_some(&search_cache);
-            let chat = runs(maintenance::System::Chat).then_some(&chat);
-            let job = move || maintenance::run_cleanup(search_cache, chat, chunk_size);
+            let jobs = maintenance::CleanupJobs::from_app(&app, &only, force)?;
+            let jobs = &jobs;
+            let job = move || maintenance::run_cleanup(jobs, chunk_size);
             let mut print = |summary: maintenance::CleanupSummary| {
                 let line = if json {
                     serde_json::to_string(&summary).unwrap_or_default()

@@ -27,6 +27,9 @@ pub struct SeedCollection {
     pub description: &'static str,
 }
 
+/// The collection of the chat system's chunk embeddings (`document_chunk.embedding_id`).
+pub const CHAT_CHUNK_COLLECTION: &str = "docrag_chunks";
+
 /// The collections of seed 003 ("ChromaDB Collections to Create") and seed 001's chunk
 /// collection (the seed links `document_chunk.embedding_id` to it without naming it).
 pub const SEED_COLLECTIONS: [SeedCollection; 6] = [
@@ -61,7 +64,7 @@ pub const SEED_COLLECTIONS: [SeedCollection; 6] = [
         description: "company policy chunks",
     },
     SeedCollection {
-        name: "docrag_chunks",
+        name: CHAT_CHUNK_COLLECTION,
         seed: "001",
         system: "chat",
         description: "documentation chunks of DocRag (document_chunk.embedding_id)",

@@ -37,9 +37,6 @@
 use std::fmt;
 use std::str::FromStr;
 
-use sea_orm::Value;
-use sea_orm::sea_query::Nullable;
-use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use sha2::{Digest, Sha256};
 
 use crate::error::{Error, Result};
@@ -53,14 +50,14 @@ macro_rules! validated_text {
         pub struct $name(String);
 
         impl $name {
-            /// The field named in a [`Error::Validation`] when no other is given.
+            /// The field named in a [`crate::Error::Validation`] when no other is given.
             pub const FIELD: &'static str = $field;
 
             /// Parse `value`, naming `field` in the error.
             ///
             /// # Errors
-            /// [`Error::Validation`] naming `field` and the rule `value` breaks.
-            pub fn parse_field(field: &str, value: impl AsRef<str> + Into<String>) -> Result<Self> {
+            /// [`crate::Error::Validation`] naming `field` and the rule `value` breaks.
+            pub fn parse_field(field: &str, value: impl AsRef<str> + Into<String>) -> $crate::Result<Self> {
                 $check(field, value.as_ref())?;
                 Ok(Self(value.into()))
             }
@@ -78,23 +75,23 @@ macro_rules! validated_text {
             }
         }
 
-        impl FromStr for $name {
-            type Err = Error;
-            fn from_str(s: &str) -> Result<Self> {
+        impl ::std::str::FromStr for $name {
+            type Err = $crate::Error;
+            fn from_str(s: &str) -> $crate::Result<Self> {
                 Self::parse_field(Self::FIELD, s)
             }
         }
 
         impl TryFrom<&str> for $name {
-            type Error = Error;
-            fn try_from(s: &str) -> Result<Self> {
+            type Error = $crate::Error;
+            fn try_from(s: &str) -> $crate::Result<Self> {
                 Self::parse_field(Self::FIELD, s)
             }
         }
 
         impl TryFrom<String> for $name {
-            type Error = Error;
-            fn try_from(s: String) -> Result<Self> {
+            type Error = $crate::Error;
+            fn try_from(s: String) -> $crate::Result<Self> {
                 Self::parse_field(Self::FIELD, s)
             }
         }
@@ -105,14 +102,14 @@ macro_rules! validated_text {
             }
         }
 
-        impl fmt::Display for $name {
-            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        impl ::std::fmt::Display for $name {
+            fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
                 f.write_str(&self.0)
             }
         }
 
-        impl fmt::Debug for $name {
-            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        impl ::std::fmt::Debug for $name {
+            fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
                 write!(f, "{}({:?})", stringify!($name), self.0)
             }
         }
@@ -123,7 +120,7 @@ macro_rules! validated_text {
             }
         }
 
-        text_value_impls!($name);
+        $crate::types::text_value_impls!($name);
 
         impl PartialEq<str> for $name {
             fn eq(&self, other: &str) -> bool {
@@ -154,38 +151,40 @@ macro_rules! validated_text {
 /// SQL binding and serde for a type that displays as its text and parses with `FromStr`.
 macro_rules! text_value_impls {
     ($name:ident) => {
-        impl From<$name> for Value {
+        impl From<$name> for ::sea_orm::Value {
             fn from(v: $name) -> Self {
-                Value::String(Some(v.to_string()))
+                ::sea_orm::Value::String(Some(v.to_string()))
             }
         }
 
-        impl From<&$name> for Value {
+        impl From<&$name> for ::sea_orm::Value {
             fn from(v: &$name) -> Self {
-                Value::String(Some(v.to_string()))
+                ::sea_orm::Value::String(Some(v.to_string()))
             }
         }
 
-        impl Nullable for $name {
-            fn null() -> Value {
-                Value::String(None)
+        impl ::sea_orm::sea_query::Nullable for $name {
+            fn null() -> ::sea_orm::Value {
+                ::sea_orm::Value::String(None)
             }
         }
 
-        impl Serialize for $name {
-            fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        impl ::serde::Serialize for $name {
+            fn serialize<S: ::serde::Serializer>(&self, serializer: S) -> ::std::result::Result<S::Ok, S::Error> {
                 serializer.collect_str(self)
             }
         }
 
-        impl<'de> Deserialize<'de> for $name {
-            fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-                let text = String::deserialize(deserializer)?;
-                text.parse().map_err(serde::de::Error::custom)
+        impl<'de> ::serde::Deserialize<'de> for $name {
+            fn deserialize<D: ::serde::Deserializer<'de>>(deserializer: D) -> ::std::result::Result<Self, D::Error> {
+                let text = <String as ::serde::Deserialize>::deserialize(deserializer)?;
+                text.parse().map_err(::serde::de::Error::custom)
             }
         }
     };
 }
+
+pub(crate) use {text_value_impls, validated_text};
 
 /// `value` is lowercase hexadecimal whose length `len_ok` accepts; `rule` says which lengths.
 fn check_hex(field: &str, value: &str, len_ok: bool, rule: &str) -> Result<()> {
@@ -446,6 +445,8 @@ text_value_impls!(UuidText);
 
 #[cfg(test)]
 mod tests {
+    use sea_orm::Value;
+
     use super::*;
 
     fn field_of(err: Error) -> String {

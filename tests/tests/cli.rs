@@ -622,3 +622,78 @@ async fn cleanup_only_chat_runs_the_chat_jobs() {
         "{text}"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn cleanup_deletes_chunks_whose_vector_is_gone_and_an_empty_collection_needs_force() {
+    use repository::chat::{ChunkRepository, DocType, NewChunk};
+    use repository::vector::{CollectionName, EmbeddedVectorStore, RecordId, VectorRecord, VectorStore};
+
+    let dir = tempfile::tempdir().expect("dir");
+    let env = HashMap::from([("DAL_VECTOR_DIMENSION".to_owned(), "3".to_owned())]);
+    dal(dir.path(), &env, &["init"]).await.expect("init");
+    let url = format!("sqlite://{}", dir.path().join("data/dal.sqlite3").display());
+    let manager = repository::DatabaseManager::connect_with(repository::DbConfig::new(url))
+        .await
+        .expect("connect");
+    let conn = manager.connection().await.expect("conn");
+    let chunks = repository::chat::ChunkStore::new(conn.clone());
+    for (i, id) in ["kept", "gone"].into_iter().enumerate() {
+        let page = "https://docs.example.org/p".parse::<repository::HttpUrl>().expect("url");
+        chunks
+            .store(
+                NewChunk::new(page, DocType::React, i as i32, format!("chunk {id}"))
+                    .with_embedding_id(RecordId::parse(id).expect("id")),
+            )
+            .await
+            .expect("chunk");
+    }
+    let manager_vectors = EmbeddedVectorStore::new(conn.clone());
+    let collection = CollectionName::parse(app::vector::CHAT_CHUNK_COLLECTION).expect("name");
+
+    // The collection is empty: every linked chunk would go, so the job is refused.
+    let report = cleanup_json(dir.path(), &env, &["cleanup", "--only", "chat", "--json"]).await;
+    let why = report["chat"]["orphan_chunks"]["skipped"]
+        .as_str()
+        .expect("skipped");
+    assert!(why.contains("--force"), "{report}");
+    assert_eq!(chunks.count().await.expect("count"), 2);
+
+    manager_vectors
+        .upsert(
+            &collection,
+            vec![VectorRecord::new(RecordId::parse("kept").expect("id"), vec![0.1, 0.2, 0.3])],
+        )
+        .await
+        .expect("upsert");
+    let report = cleanup_json(dir.path(), &env, &["cleanup", "--only", "chat", "--json"]).await;
+    let ran = &report["chat"]["orphan_chunks"]["ran"];
+    assert_eq!(ran["chunk_embedding_ids"], 2, "{report}");
+    assert_eq!(ran["vector_ids"], 1, "{report}");
+    assert_eq!(ran["deleted"], 1, "{report}");
+    let left = chunks
+        .by_embedding_id(&RecordId::parse("kept").expect("id"))
+        .await
+        .expect("lookup");
+    assert_eq!(left.len(), 1, "the chunk whose vector exists stays");
+    assert_eq!(chunks.count().await.expect("count"), 1);
+
+    // Forced against an emptied collection, the last linked chunk goes too.
+    manager_vectors
+        .delete(&collection, &[RecordId::parse("kept").expect("id")])
+        .await
+        .expect("delete vector");
+    let report = cleanup_json(
+        dir.path(),
+        &env,
+        &["cleanup", "--only", "chat", "--force", "--json"],
+    )
+    .await;
+    assert_eq!(report["chat"]["orphan_chunks"]["ran"]["deleted"], 1, "{report}");
+    assert_eq!(chunks.count().await.expect("count"), 0);
+    manager.disconnect().await.expect("disconnect");
+}
+
+async fn cleanup_json(dir: &std::path::Path, env: &HashMap<String, String>, args: &[&str]) -> serde_json::Value {
+    let out = dal(dir, env, args).await.expect("cleanup");
+    serde_json::from_str(out.trim()).expect("json")
+}

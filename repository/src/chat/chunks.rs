@@ -22,7 +22,9 @@ use crate::page::Page;
 use crate::store::{self, Db, Table};
 use crate::types::{ContentHash, HttpUrl, UuidText};
 use crate::validate;
-use crate::vector::{CollectionName, Embedding, RecordId, VectorRecord, VectorStore};
+use crate::vector::{
+    CollectionName, Embedding, EmbeddedVectorStore, RecordId, VectorRecord, VectorStore,
+};
 
 impl Table for Entity {
     const ROW: &'static str = "document chunk";
@@ -575,6 +577,32 @@ pub async fn store_with_embeddings(
         tracing::warn!(error = %err, "vector upsert failed; the chunks inserted were removed");
         return Err(err);
     }
+    Ok(batch)
+}
+
+/// Store chunks and their vectors in the embedded vector store in one transaction of `db`: the
+/// chunks ([`ChunkRepository::store_many`], duplicates skipped) and the vectors of those inserted
+/// commit together or not at all, so no chunk ever points at a missing vector and no
+/// compensation is needed. Use [`store_with_embeddings`] for a store that cannot join a
+/// database transaction (Chroma).
+///
+/// # Errors
+/// As [`store_with_embeddings`]; on any error nothing is written.
+#[instrument(skip_all, fields(db.table = "document_chunk", db.rows = chunks.len()))]
+pub async fn store_with_embeddings_atomic(
+    db: &sea_orm::DatabaseConnection,
+    collection: &CollectionName,
+    chunks: Vec<EmbeddedChunk>,
+) -> Result<ChunkBatch> {
+    let txn = begin_write(db).await?;
+    let batch = store_with_embeddings(
+        &ChunkStore::new(sea_orm::DatabaseExecutor::from(&txn)),
+        &EmbeddedVectorStore::new(sea_orm::DatabaseExecutor::from(&txn)),
+        collection,
+        chunks,
+    )
+    .await?;
+    txn.commit().await?;
     Ok(batch)
 }
 

@@ -26,7 +26,7 @@ pub type Conversation = entity::chat::conversation::Model;
 pub use chunks::MockChunkRepository;
 pub use chunks::{
     ChunkBatch, ChunkRepository, ChunkStore, EmbeddedChunk, NewChunk, StoredChunk,
-    delete_source_with_vectors, store_with_embeddings,
+    delete_source_with_vectors, store_with_embeddings, store_with_embeddings_atomic,
 };
 #[cfg(any(test, feature = "mock"))]
 pub use conversations::MockConversationRepository;

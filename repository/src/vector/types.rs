@@ -8,12 +8,14 @@ use serde::{Deserialize, Serialize};
 
 use crate::{Error, Result};
 
-/// A collection name under Chroma's rules (so a name valid for one backend is valid for both):
-/// 3 to 512 characters of `[a-zA-Z0-9._-]`, starting and ending with a letter or digit, no `..`,
-/// and not an IPv4 address.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
-#[serde(transparent)]
-pub struct CollectionName(String);
+crate::types::validated_text!(
+    /// A collection name under Chroma's rules (so a name valid for one backend is valid for
+    /// both): 3 to 512 characters of `[a-zA-Z0-9._-]`, starting and ending with a letter or
+    /// digit, no `..`, and not an IPv4 address.
+    CollectionName,
+    field = "collection",
+    check = check_collection_name
+);
 
 impl CollectionName {
     /// The longest name accepted.
@@ -24,56 +26,33 @@ impl CollectionName {
     /// # Errors
     /// [`Error::Validation`] on field `collection` naming the rule broken.
     pub fn parse(name: &str) -> Result<Self> {
-        let rule = |rule: &str| Err(Error::validation("collection", rule, name));
-        let len = name.chars().count();
-        if !(3..=Self::MAX_LEN).contains(&len) {
-            return rule("must be 3 to 512 characters long");
-        }
-        if !name
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'))
-        {
-            return rule("may contain only letters, digits, '.', '_' and '-'");
-        }
-        let alnum = |c: Option<char>| c.is_some_and(|c| c.is_ascii_alphanumeric());
-        if !alnum(name.chars().next()) || !alnum(name.chars().last()) {
-            return rule("must start and end with a letter or digit");
-        }
-        if name.contains("..") {
-            return rule("must not contain two consecutive periods");
-        }
-        if name.parse::<std::net::Ipv4Addr>().is_ok() {
-            return rule("must not be an IPv4 address");
-        }
-        Ok(Self(name.to_owned()))
-    }
-
-    /// The name.
-    #[must_use]
-    pub fn as_str(&self) -> &str {
-        &self.0
+        Self::parse_field(Self::FIELD, name)
     }
 }
 
-impl fmt::Display for CollectionName {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
+fn check_collection_name(field: &str, name: &str) -> Result<()> {
+    let rule = |rule: &str| Err(Error::validation(field, rule, name));
+    let len = name.chars().count();
+    if !(3..=CollectionName::MAX_LEN).contains(&len) {
+        return rule("must be 3 to 512 characters long");
     }
-}
-
-impl FromStr for CollectionName {
-    type Err = Error;
-
-    fn from_str(s: &str) -> Result<Self> {
-        Self::parse(s)
+    if !name
+        .chars()
+        .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'))
+    {
+        return rule("may contain only letters, digits, '.', '_' and '-'");
     }
-}
-
-impl<'de> Deserialize<'de> for CollectionName {
-    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        let text = String::deserialize(deserializer)?;
-        Self::parse(&text).map_err(serde::de::Error::custom)
+    let alnum = |c: Option<char>| c.is_some_and(|c| c.is_ascii_alphanumeric());
+    if !alnum(name.chars().next()) || !alnum(name.chars().last()) {
+        return rule("must start and end with a letter or digit");
     }
+    if name.contains("..") {
+        return rule("must not contain two consecutive periods");
+    }
+    if name.parse::<std::net::Ipv4Addr>().is_ok() {
+        return rule("must not be an IPv4 address");
+    }
+    Ok(())
 }
 
 /// How a collection measures distance (Chroma's `hnsw:space`).
@@ -153,10 +132,12 @@ impl FromStr for Distance {
     }
 }
 
-/// A record id: non-empty text of at most [`RecordId::MAX_LEN`] bytes.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
-#[serde(transparent)]
-pub struct RecordId(String);
+crate::types::validated_text!(
+    /// A record id: non-empty text of at most [`RecordId::MAX_LEN`] bytes.
+    RecordId,
+    field = "id",
+    check = check_record_id
+);
 
 impl RecordId {
     /// The longest id accepted, in bytes.
@@ -167,45 +148,22 @@ impl RecordId {
     /// # Errors
     /// [`Error::Validation`] on field `id` for an empty or over-long id.
     pub fn parse(id: &str) -> Result<Self> {
-        if id.is_empty() {
-            return Err(Error::validation("id", "must not be empty", id));
-        }
-        if id.len() > Self::MAX_LEN {
-            return Err(Error::validation(
-                "id",
-                "must be at most 512 bytes",
-                format!("{} bytes", id.len()),
-            ));
-        }
-        Ok(Self(id.to_owned()))
-    }
-
-    /// The id.
-    #[must_use]
-    pub fn as_str(&self) -> &str {
-        &self.0
+        Self::parse_field(Self::FIELD, id)
     }
 }
 
-impl fmt::Display for RecordId {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
+fn check_record_id(field: &str, id: &str) -> Result<()> {
+    if id.is_empty() {
+        return Err(Error::validation(field, "must not be empty", id));
     }
-}
-
-impl FromStr for RecordId {
-    type Err = Error;
-
-    fn from_str(s: &str) -> Result<Self> {
-        Self::parse(s)
+    if id.len() > RecordId::MAX_LEN {
+        return Err(Error::validation(
+            field,
+            "must be at most 512 bytes",
+            format!("{} bytes", id.len()),
+        ));
     }
-}
-
-impl<'de> Deserialize<'de> for RecordId {
-    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        let text = String::deserialize(deserializer)?;
-        Self::parse(&text).map_err(serde::de::Error::custom)
-    }
+    Ok(())
 }
 
 /// An embedding: one `f32` per dimension.

@@ -2,6 +2,7 @@
 
 mod chunks;
 mod content_hash;
+mod embeddings;
 mod conversations;
 mod rate_limits;
 mod stats;

@@ -43,16 +43,20 @@
 //! database is created (if missing) by the first call that reaches the server.
 
 mod client;
+mod config;
+mod records;
+mod search;
 mod wire;
 
-use std::collections::{HashMap, HashSet};
+pub use config::{ChromaConfig, ChromaTimeouts};
+
+use std::collections::HashMap;
 use std::fmt;
 use std::future::Future;
 use std::sync::RwLock;
 use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
-use base64::Engine as _;
 use futures::{StreamExt as _, TryStreamExt as _};
 use reqwest::Method;
 use serde_json::Value;
@@ -61,9 +65,10 @@ use tracing::{instrument, warn};
 use url::Url;
 
 use self::client::{Client, Failure};
+use self::records::{distinct, record_id, stored_records};
 use self::wire::{
-    CreateCollection, DIMENSION_KEY, Delete, DeleteResponse, Get, GetResponse, PreFlight, Query,
-    QueryResponse, RESERVED_PREFIXES, Upsert, WireCollection,
+    CreateCollection, DIMENSION_KEY, Delete, DeleteResponse, Get, PreFlight, RESERVED_PREFIXES,
+    WireCollection,
 };
 use super::types::validate_embedding;
 use super::{
@@ -71,115 +76,6 @@ use super::{
     StoredRecord, VectorHealth, VectorRecord, VectorStore,
 };
 use crate::{Error, Page, Result, redact_url};
-
-/// How long Chroma calls may take.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct ChromaTimeouts {
-    /// Establishing a TCP (and TLS) connection.
-    pub connect: Duration,
-    /// One whole call (sending the request and reading the answer), for every operation but the
-    /// health check.
-    pub request: Duration,
-    /// One call of [`VectorStore::health`] (the whole check takes at most twice this).
-    pub health: Duration,
-}
-
-impl Default for ChromaTimeouts {
-    /// 2 s to connect, 10 s per call, 2 s per health-check call.
-    fn default() -> Self {
-        Self {
-            connect: Duration::from_secs(2),
-            request: Duration::from_secs(10),
-            health: Duration::from_secs(2),
-        }
-    }
-}
-
-/// Where the Chroma store lives and how long it may take.
-#[derive(Clone, PartialEq, Eq)]
-pub struct ChromaConfig {
-    /// The server's base URL (`http://host:8000`, or `https://…`, possibly with a path prefix).
-    pub url: String,
-    /// The Chroma tenant (must exist).
-    pub tenant: String,
-    /// The database within the tenant (created when missing).
-    pub database: String,
-    /// A token sent as `x-chroma-token`, for servers with token authentication.
-    pub token: Option<String>,
-    /// Bounds on every call.
-    pub timeouts: ChromaTimeouts,
-    /// The HNSW `ef_search` of the collections this store creates (`None`: Chroma's default, 100).
-    /// Higher finds the true nearest neighbours more often, at the cost of slower queries.
-    pub ef_search: Option<u32>,
-}
-
-impl ChromaConfig {
-    /// Chroma's default tenant.
-    pub const DEFAULT_TENANT: &'static str = "default_tenant";
-    /// Chroma's default database.
-    pub const DEFAULT_DATABASE: &'static str = "default_database";
-
-    /// The server at `url`, Chroma's default tenant and database, no token, default timeouts.
-    #[must_use]
-    pub fn new(url: impl Into<String>) -> Self {
-        Self {
-            url: url.into(),
-            tenant: Self::DEFAULT_TENANT.to_owned(),
-            database: Self::DEFAULT_DATABASE.to_owned(),
-            token: None,
-            timeouts: ChromaTimeouts::default(),
-            ef_search: None,
-        }
-    }
-
-    /// With this tenant.
-    #[must_use]
-    pub fn with_tenant(mut self, tenant: impl Into<String>) -> Self {
-        self.tenant = tenant.into();
-        self
-    }
-
-    /// With this database.
-    #[must_use]
-    pub fn with_database(mut self, database: impl Into<String>) -> Self {
-        self.database = database.into();
-        self
-    }
-
-    /// With this authentication token.
-    #[must_use]
-    pub fn with_token(mut self, token: impl Into<String>) -> Self {
-        self.token = Some(token.into());
-        self
-    }
-
-    /// With these timeouts.
-    #[must_use]
-    pub const fn with_timeouts(mut self, timeouts: ChromaTimeouts) -> Self {
-        self.timeouts = timeouts;
-        self
-    }
-
-    /// With this HNSW `ef_search` for the collections the store creates.
-    #[must_use]
-    pub const fn with_ef_search(mut self, ef_search: u32) -> Self {
-        self.ef_search = Some(ef_search);
-        self
-    }
-}
-
-impl fmt::Debug for ChromaConfig {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("ChromaConfig")
-            .field("url", &redact_url(&self.url))
-            .field("tenant", &self.tenant)
-            .field("database", &self.database)
-            .field("token", &self.token.as_ref().map(|_| "<redacted>"))
-            .field("timeouts", &self.timeouts)
-            .field("ef_search", &self.ef_search)
-            .finish()
-    }
-}
 
 /// What the server told us once: its batch limit and whether it reads base64 embeddings.
 #[derive(Debug, Clone, Copy)]
@@ -538,341 +434,6 @@ impl ChromaVectorStore {
         collections.sort_by(|a, b| a.name.cmp(&b.name));
         Ok(collections)
     }
-
-    /// The ids among `ids` that exist, with what the overwrite needs: metadata keys and whether
-    /// there is a document.
-    async fn existing(
-        &self,
-        id: &str,
-        ids: &[String],
-        include: &[&str],
-    ) -> Result<GetResponse, Failure> {
-        self.client
-            .call(
-                Method::POST,
-                self.collection_url(id, "get"),
-                Some(&Get {
-                    ids: Some(ids),
-                    filter: None,
-                    limit: None,
-                    include,
-                }),
-                self.timeouts.request,
-                "get",
-            )
-            .await
-    }
-
-    /// Write one batch (at most `max_batch` records, distinct ids) so that each record replaces
-    /// whatever had its id.
-    async fn upsert_batch(
-        &self,
-        collection: &str,
-        batch: &[VectorRecord],
-        server: ServerInfo,
-    ) -> Result<(), Failure> {
-        let ids: Vec<String> = batch.iter().map(|r| r.id.as_str().to_owned()).collect();
-        let old = self
-            .existing(collection, &ids, &["metadatas", "documents"])
-            .await?;
-        let mut old_keys: HashMap<&str, Vec<&String>> = HashMap::new();
-        let mut drop_document: Vec<String> = Vec::new();
-        let new_by_id: HashMap<&str, &VectorRecord> =
-            batch.iter().map(|r| (r.id.as_str(), r)).collect();
-        for (i, id) in old.ids.iter().enumerate() {
-            let Some(new) = new_by_id.get(id.as_str()) else {
-                continue;
-            };
-            if let Some(Some(metadata)) = old.metadatas.as_ref().and_then(|m| m.get(i)) {
-                let gone: Vec<&String> = metadata
-                    .keys()
-                    .filter(|k| !new.metadata.contains_key(k.as_str()))
-                    .collect();
-                if !gone.is_empty() {
-                    old_keys.insert(id.as_str(), gone);
-                }
-            }
-            let had_document = old
-                .documents
-                .as_ref()
-                .and_then(|d| d.get(i))
-                .is_some_and(Option::is_some);
-            if had_document && new.document.is_none() {
-                drop_document.push(id.clone());
-            }
-        }
-        if !drop_document.is_empty() {
-            let body = Delete {
-                ids: Some(&drop_document),
-                filter: None,
-            };
-            self.client
-                .send(
-                    Method::POST,
-                    self.collection_url(collection, "delete"),
-                    Some(&body),
-                    self.timeouts.request,
-                    "delete",
-                )
-                .await?;
-        }
-        let metadatas: Vec<wire::WireMetadata> = batch
-            .iter()
-            .map(|r| {
-                let mut map = wire::metadata_to_json(&r.metadata);
-                // A key the record no longer has is removed by sending it as null; not for a
-                // record deleted above (it is written afresh).
-                if !drop_document.iter().any(|d| d == r.id.as_str())
-                    && let Some(gone) = old_keys.get(r.id.as_str())
-                {
-                    for key in gone {
-                        map.insert((*key).clone(), Value::Null);
-                    }
-                }
-                (!map.is_empty()).then_some(map)
-            })
-            .collect();
-        let documents: Vec<Option<String>> = batch.iter().map(|r| r.document.clone()).collect();
-        let body = Upsert {
-            ids,
-            embeddings: batch
-                .iter()
-                .map(|r| embedding_json(&r.embedding, server.base64))
-                .collect(),
-            documents: documents.iter().any(Option::is_some).then_some(documents),
-            metadatas: metadatas.iter().any(Option::is_some).then_some(metadatas),
-        };
-        self.client
-            .send(
-                Method::POST,
-                self.collection_url(collection, "upsert"),
-                Some(&body),
-                self.timeouts.request,
-                "upsert",
-            )
-            .await?;
-        Ok(())
-    }
-
-    /// One query request for `embeddings`, `n` neighbours each, as lists sorted by distance, then
-    /// id.
-    async fn query_once(
-        &self,
-        collection: &str,
-        embeddings: &[Vec<f32>],
-        n: u32,
-        filter: Option<&Value>,
-    ) -> Result<Vec<Vec<QueryMatch>>, Failure> {
-        let body = Query {
-            query_embeddings: embeddings,
-            n_results: n,
-            filter,
-            include: MATCH_FIELDS,
-        };
-        let answer: QueryResponse = self
-            .client
-            .call(
-                Method::POST,
-                self.collection_url(collection, "query"),
-                Some(&body),
-                self.timeouts.request,
-                "query",
-            )
-            .await?;
-        let mut lists = Vec::with_capacity(answer.ids.len());
-        for (q, ids) in answer.ids.into_iter().enumerate() {
-            let mut matches = Vec::with_capacity(ids.len());
-            for (i, id) in ids.into_iter().enumerate() {
-                let distance = cell(answer.distances.as_ref(), q, i);
-                let metadata = cell(answer.metadatas.as_ref(), q, i);
-                matches.push(QueryMatch {
-                    id: record_id(id).map_err(Failure::Other)?,
-                    distance: distance.unwrap_or(f64::INFINITY),
-                    document: cell(answer.documents.as_ref(), q, i),
-                    metadata: metadata
-                        .as_ref()
-                        .map(wire::metadata_from)
-                        .unwrap_or_default(),
-                });
-            }
-            matches.sort_by(|a, b| {
-                a.distance
-                    .total_cmp(&b.distance)
-                    .then_with(|| a.id.cmp(&b.id))
-            });
-            lists.push(matches);
-        }
-        Ok(lists)
-    }
-
-    /// The `k` nearest to each embedding, ties at the `k`-th place broken by id.
-    async fn query_on(
-        &self,
-        collection: &Resolved,
-        embeddings: &[Embedding],
-        k: u32,
-        filter: Option<&Value>,
-        max_batch: usize,
-    ) -> Result<Vec<Vec<QueryMatch>>, Failure> {
-        let id = collection.id.as_str();
-        let asked = k.saturating_add(1);
-        let mut out = Vec::with_capacity(embeddings.len());
-        // Read at most once per call, when Chroma's index answers with fewer than asked.
-        let mut candidates: Option<Option<Vec<StoredRecord>>> = None;
-        for chunk in embeddings.chunks(max_batch) {
-            let lists = self.query_once(id, chunk, asked, filter).await?;
-            for (embedding, mut list) in chunk.iter().zip(lists) {
-                let mut n = asked;
-                // While the last neighbour returned ties with the k-th, more may tie beyond it.
-                while list.len() >= n as usize
-                    && n < u32::MAX
-                    && list[k as usize].distance == list[k as usize - 1].distance
-                {
-                    n = n.saturating_mul(2);
-                    list = self
-                        .query_once(id, std::slice::from_ref(embedding), n, filter)
-                        .await?
-                        .pop()
-                        .unwrap_or_default();
-                }
-                if list.len() < n as usize {
-                    // Chroma found fewer than asked: either that is every matching record, or its
-                    // graph missed some (HNSW can leave a record unreachable). Answer exactly
-                    // from the matching records themselves when they are few enough to read.
-                    if candidates.is_none() {
-                        candidates = Some(self.exact_candidates(id, filter).await?);
-                    }
-                    if let Some(Some(records)) = &candidates
-                        && records.len() > list.len()
-                    {
-                        list = exact(collection.distance, embedding, records);
-                    }
-                }
-                list.truncate(k as usize);
-                out.push(list);
-            }
-        }
-        Ok(out)
-    }
-
-    /// Every record matching `filter`, when there are at most [`EXACT_LIMIT`].
-    async fn exact_candidates(
-        &self,
-        collection: &str,
-        filter: Option<&Value>,
-    ) -> Result<Option<Vec<StoredRecord>>, Failure> {
-        let limit = u32::try_from(EXACT_LIMIT + 1).unwrap_or(u32::MAX);
-        let body = Get {
-            ids: None,
-            filter,
-            limit: Some(limit),
-            include: RECORD_FIELDS,
-        };
-        let answer: GetResponse = self
-            .client
-            .call(
-                Method::POST,
-                self.collection_url(collection, "get"),
-                Some(&body),
-                self.timeouts.request,
-                "get",
-            )
-            .await?;
-        if answer.ids.len() > EXACT_LIMIT {
-            return Ok(None);
-        }
-        stored_records(answer).map(Some).map_err(Failure::Other)
-    }
-}
-
-/// The most records a query reads to answer exactly when Chroma's index finds fewer neighbours
-/// than asked (a few MB of JSON at 384 components).
-const EXACT_LIMIT: usize = 2_000;
-
-/// `records` as neighbours of `query` under `distance`, computed here, nearest first, ties by id.
-fn exact(distance: Distance, query: &[f32], records: &[StoredRecord]) -> Vec<QueryMatch> {
-    let mut matches: Vec<QueryMatch> = records
-        .iter()
-        .map(|r| QueryMatch {
-            id: r.id.clone(),
-            distance: distance.between(query, &r.embedding),
-            document: r.document.clone(),
-            metadata: r.metadata.clone(),
-        })
-        .collect();
-    matches.sort_by(|a, b| {
-        a.distance
-            .total_cmp(&b.distance)
-            .then_with(|| a.id.cmp(&b.id))
-    });
-    matches
-}
-
-/// The records of a `get` answer.
-fn stored_records(answer: GetResponse) -> Result<Vec<StoredRecord>> {
-    let GetResponse {
-        ids,
-        embeddings,
-        documents,
-        metadatas,
-    } = answer;
-    let mut embeddings = embeddings.unwrap_or_default().into_iter();
-    let mut documents = documents.unwrap_or_default().into_iter();
-    let mut metadatas = metadatas.unwrap_or_default().into_iter();
-    ids.into_iter()
-        .map(|id| {
-            Ok(StoredRecord {
-                id: record_id(id)?,
-                embedding: embeddings.next().unwrap_or_default(),
-                document: documents.next().flatten(),
-                metadata: metadatas
-                    .next()
-                    .flatten()
-                    .as_ref()
-                    .map(wire::metadata_from)
-                    .unwrap_or_default(),
-            })
-        })
-        .collect()
-}
-
-/// An embedding as Chroma reads it: base64 of little-endian `f32`s when the server takes it
-/// (a third of the bytes of decimal text, and no float formatting), else a list of numbers.
-fn embedding_json(embedding: &[f32], base64: bool) -> Value {
-    if base64 {
-        let bytes: Vec<u8> = embedding.iter().flat_map(|x| x.to_le_bytes()).collect();
-        Value::String(base64::engine::general_purpose::STANDARD.encode(bytes))
-    } else {
-        Value::Array(
-            embedding
-                .iter()
-                .map(|x| Value::from(f64::from(*x)))
-                .collect(),
-        )
-    }
-}
-
-/// The value for query `q`, neighbour `i`, of one of the answer's optional lists.
-fn cell<T: Clone>(lists: Option<&Vec<Vec<Option<T>>>>, q: usize, i: usize) -> Option<T> {
-    lists?.get(q)?.get(i)?.clone()
-}
-
-fn record_id(id: String) -> Result<RecordId> {
-    RecordId::parse(&id).map_err(|_| {
-        Error::Vector(format!(
-            "Chroma returned a record id this store cannot use ({} bytes)",
-            id.len()
-        ))
-    })
-}
-
-/// `ids` without repeats, in first-seen order.
-fn distinct(ids: &[RecordId]) -> Vec<String> {
-    let mut seen = HashSet::with_capacity(ids.len());
-    ids.iter()
-        .filter(|id| seen.insert(id.as_str()))
-        .map(|id| id.as_str().to_owned())
-        .collect()
 }
 
 #[async_trait]
@@ -1123,17 +684,7 @@ impl VectorStore for ChromaVectorStore {
                     limit: None,
                     include: &[],
                 };
-                let answer: GetResponse = self
-                    .client
-                    .call(
-                        Method::POST,
-                        self.collection_url(&resolved.id, "get"),
-                        Some(&body),
-                        self.timeouts.request,
-                        "get",
-                    )
-                    .await?;
-                Ok(answer.ids)
+                Ok(self.get_wire(&resolved.id, &body).await?.ids)
             })
             .await?;
         ids.sort_unstable();
