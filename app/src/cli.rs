@@ -54,7 +54,8 @@ pub enum Command {
         json: bool,
     },
     /// Delete expired search-cache rows, chat conversations older than `chat.keep_days`,
-    /// expired rate-limit rows and orphaned chunks (once, or on a schedule until interrupted).
+    /// expired rate-limit rows, orphaned chunks, and docsync recommendations and decisions
+    /// older than `docsync.purge_days` (once, or on a schedule until interrupted).
     Cleanup {
         /// Only these systems' jobs (comma-separated).
         #[arg(long, value_enum, value_delimiter = ',', value_name = "SYSTEM")]

@@ -1,6 +1,6 @@
 //! Maintenance jobs, one module per system: the knowledge system's expired search cache
 //! (DB-008) and reference-data seed, the chat system's old conversations, expired rate limits
-//! and orphaned chunks (seed 001); each callable from code and from `dal cleanup` / `dal seed`,
+//! and orphaned chunks (seed 001), the docsync system's 7-day purge (seed 002); each callable from code and from `dal cleanup` / `dal seed`,
 //! and a scheduler that repeats a job until told to stop.
 //!
 //! A system's cleanups are a value of its module ([`ChatJobs`]) or a repository, gathered in
@@ -8,6 +8,7 @@
 //! what is filled in, in the order of [`System::ALL`], into one [`CleanupSummary`].
 
 pub mod chat;
+pub mod docsync;
 pub mod knowledge;
 mod schedule;
 
@@ -17,6 +18,7 @@ use repository::knowledge::{SearchCacheRepository, SearchCacheStore};
 use serde::Serialize;
 
 pub use chat::{ChatCleanup, ChatJobs, OrphanOutcome, cleanup_chat};
+pub use docsync::{DocsyncCleanup, DocsyncJobs, cleanup_docsync};
 pub use knowledge::{cleanup, seed};
 pub use schedule::{parse_interval, run_every};
 
@@ -30,11 +32,13 @@ pub enum System {
     Knowledge,
     /// Seed 001: old conversations, expired rate limits, orphaned chunks.
     Chat,
+    /// Seed 002: recommendations and decisions older than `docsync.purge_days`.
+    Docsync,
 }
 
 impl System {
     /// Every system with cleanups, in the order they run.
-    pub const ALL: [Self; 2] = [Self::Knowledge, Self::Chat];
+    pub const ALL: [Self; 3] = [Self::Knowledge, Self::Chat, Self::Docsync];
 }
 
 /// The cleanups to run: each system's repositories, or `None` when it is not to run.
@@ -44,6 +48,8 @@ pub struct CleanupJobs {
     pub search_cache: Option<Box<dyn SearchCacheRepository>>,
     /// Seed 001's jobs.
     pub chat: Option<ChatJobs>,
+    /// Seed 002's purge.
+    pub docsync: Option<DocsyncJobs>,
 }
 
 impl CleanupJobs {
@@ -62,6 +68,9 @@ impl CleanupJobs {
         if runs(System::Chat) {
             jobs.chat = Some(ChatJobs::from_app(app, force)?);
         }
+        if runs(System::Docsync) {
+            jobs.docsync = Some(DocsyncJobs::from_app(app));
+        }
         Ok(jobs)
     }
 }
@@ -75,6 +84,9 @@ pub struct CleanupSummary {
     /// The chat system's jobs.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub chat: Option<ChatCleanup>,
+    /// The docsync system's purge.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub docsync: Option<DocsyncCleanup>,
 }
 
 /// Run the cleanups `jobs` holds, one system after another.
@@ -89,6 +101,9 @@ pub async fn run_cleanup(jobs: &CleanupJobs, chunk_size: Option<u64>) -> Result<
     if let Some(chat) = &jobs.chat {
         summary.chat = Some(cleanup_chat(chat, chunk_size).await?);
     }
+    if let Some(docsync) = &jobs.docsync {
+        summary.docsync = Some(cleanup_docsync(docsync).await?);
+    }
     Ok(summary)
 }
 
@@ -102,6 +117,9 @@ impl CleanupSummary {
         }
         if let Some(chat) = &self.chat {
             chat.render(&mut lines);
+        }
+        if let Some(docsync) = &self.docsync {
+            docsync.render(&mut lines);
         }
         lines.join("\n")
     }
