@@ -177,6 +177,55 @@ pub(crate) fn postgres_tls_rule(options: PgConnectOptions, url: &str) -> PgConne
     }
 }
 
+/// The longest a PostgreSQL server may take to accept a TCP connection before
+/// [`crate::DatabaseManager::connect`] reports it unreachable.
+pub const REACH_TIMEOUT: Duration = Duration::from_secs(2);
+
+/// Check that the PostgreSQL server of `url` accepts TCP connections, within `timeout`.
+///
+/// sqlx's pool treats a refused or unanswered connection as retriable and retries until its
+/// acquire timeout, then reports only "pool timed out"; one plain TCP connect first names the
+/// real cause at once. A Unix-socket URL, or one sqlx cannot parse (sqlx then reports it), is
+/// not probed. Unknown hosts, authentication, TLS and missing databases are reported by sqlx
+/// itself without retrying.
+///
+/// # Errors
+/// [`Error::Db`] naming the host and port (never the user or password) and the cause.
+pub(crate) async fn probe_postgres(url: &str, timeout: Duration) -> crate::Result<()> {
+    use std::str::FromStr as _;
+
+    let Ok(options) = PgConnectOptions::from_str(url) else {
+        return Ok(());
+    };
+    let host = options.get_host();
+    if options.get_socket().is_some() || host.starts_with('/') {
+        return Ok(());
+    }
+    let bare = host.trim_start_matches('[').trim_end_matches(']');
+    let port = options.get_port();
+    let unreachable = |cause: String| {
+        crate::Error::Db(sea_orm::DbErr::Conn(sea_orm::RuntimeErr::Internal(
+            format!("cannot reach the PostgreSQL server at {host}:{port}: {cause}"),
+        )))
+    };
+    // An unknown host is sqlx's to report: it names it the same way, without retrying.
+    let Ok(addresses) = tokio::net::lookup_host((bare, port)).await else {
+        return Ok(());
+    };
+    let addresses: Vec<std::net::SocketAddr> = addresses.collect();
+    match tokio::time::timeout(timeout, tokio::net::TcpStream::connect(&addresses[..])).await {
+        Ok(Ok(_stream)) => Ok(()),
+        Ok(Err(err)) if err.kind() == std::io::ErrorKind::ConnectionRefused => {
+            Err(unreachable("connection refused".to_owned()))
+        }
+        Ok(Err(err)) => Err(unreachable(err.to_string())),
+        Err(_) => Err(unreachable(format!(
+            "no answer within {} ms",
+            timeout.as_millis()
+        ))),
+    }
+}
+
 /// The file behind a `sqlite:` URL, or `None` for an in-memory database.
 #[must_use]
 pub fn sqlite_path(url: &str) -> Option<std::path::PathBuf> {

@@ -108,6 +108,13 @@ impl DatabaseManager {
             crate::sqlite_tuning::configure();
         }
         let started = Instant::now();
+        if backend == DbBackend::Postgres {
+            let timeout = self
+                .config
+                .connect_timeout
+                .min(crate::config::REACH_TIMEOUT);
+            crate::config::probe_postgres(&self.config.url, timeout).await?;
+        }
         let conn = Database::connect(connect_options(&self.config, backend)).await?;
         tracing::info!(
             db.url = %self.config.redacted_url(),

@@ -352,3 +352,34 @@ fn debug_output_redacts_passwords() {
     let shown = format!("{manager:?}");
     assert!(!shown.contains("hunter2"), "{shown}");
 }
+
+/// A PostgreSQL port nothing listens on: the cause is named at once (sqlx's pool alone would
+/// retry until its acquire timeout and say only "pool timed out"), without the password.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_unreachable_postgres_server_is_reported_with_its_cause() {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .expect("bind")
+        .local_addr()
+        .expect("addr")
+        .port();
+    // The listener is closed again: the port refuses connections.
+    let url = format!("postgres://dal:hunter2@127.0.0.1:{port}/dal");
+    let err = DatabaseManager::connect_with(DbConfig::new(url))
+        .await
+        .expect_err("nothing listens there");
+    let text = format!("{err:#}");
+    assert!(text.contains("connection refused"), "{text}");
+    assert!(text.contains(&format!("127.0.0.1:{port}")), "{text}");
+    assert!(!text.contains("pool timed out"), "{text}");
+    assert!(!text.contains("hunter2"), "{text}");
+
+    // A host that does not exist is named by sqlx, also without retrying.
+    let err = DatabaseManager::connect_with(DbConfig::new(
+        "postgres://dal:hunter2@no-such-host.invalid:5432/dal",
+    ))
+    .await
+    .expect_err("unknown host");
+    let text = format!("{err:#}");
+    assert!(!text.contains("pool timed out"), "{text}");
+    assert!(!text.contains("hunter2"), "{text}");
+}

@@ -173,7 +173,9 @@ impl ChatCleanup {
 
 #[cfg(test)]
 mod tests {
-    use repository::chat::{MockChunkRepository, MockConversationRepository, MockRateLimitRepository};
+    use repository::chat::{
+        MockChunkRepository, MockConversationRepository, MockRateLimitRepository,
+    };
     use repository::vector::{Collection, MockVectorStore, RecordId};
 
     use super::*;
@@ -181,7 +183,11 @@ mod tests {
 
     /// Jobs whose retention and rate-limit jobs expect one call each, with `chunks` and
     /// `vectors` as given.
-    fn jobs(chunks: MockChunkRepository, vectors: Option<MockVectorStore>, force: bool) -> ChatJobs {
+    fn jobs(
+        chunks: MockChunkRepository,
+        vectors: Option<MockVectorStore>,
+        force: bool,
+    ) -> ChatJobs {
         let mut conversations = MockConversationRepository::new();
         conversations
             .expect_delete_older_than()
@@ -226,7 +232,9 @@ mod tests {
         });
         vectors.expect_list_ids().returning(move |_, page| {
             Ok(if page.offset == 0 {
-                ids.iter().map(|id| RecordId::parse(id).expect("id")).collect()
+                ids.iter()
+                    .map(|id| RecordId::parse(id).expect("id"))
+                    .collect()
             } else {
                 vec![]
             })
@@ -275,9 +283,12 @@ mod tests {
             .withf(|ids| ids == &["b".to_owned()])
             .times(1)
             .returning(|_| Ok(1));
-        let chat = cleanup_chat(&jobs(chunks, Some(vectors_holding(&["a"])), false), Some(100))
-            .await
-            .expect("cleanup");
+        let chat = cleanup_chat(
+            &jobs(chunks, Some(vectors_holding(&["a"])), false),
+            Some(100),
+        )
+        .await
+        .expect("cleanup");
         let OrphanOutcome::Ran(report) = chat.orphan_chunks else {
             panic!("the orphan job ran");
         };

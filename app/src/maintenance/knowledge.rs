@@ -3,7 +3,9 @@
 
 use anyhow::{Context, Result};
 use repository::knowledge::search_cache::CleanupReport;
-use repository::knowledge::{MappingRepository, SearchCacheRepository, SeedReport, reference_mappings};
+use repository::knowledge::{
+    MappingRepository, SearchCacheRepository, SeedReport, reference_mappings,
+};
 
 /// Delete every expired `search_cache` row, in chunks of `chunk_size` (the repository's default
 /// when `None`), so the write lock is never held for long.

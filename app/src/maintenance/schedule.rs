@@ -58,7 +58,6 @@ pub fn parse_interval(text: &str) -> Result<Duration> {
     Ok(Duration::from_secs(secs))
 }
 
-
 #[cfg(test)]
 mod tests {
     use std::sync::Arc;

@@ -23,7 +23,7 @@ use crate::store::{self, Db, Table};
 use crate::types::{ContentHash, HttpUrl, UuidText};
 use crate::validate;
 use crate::vector::{
-    CollectionName, Embedding, EmbeddedVectorStore, RecordId, VectorRecord, VectorStore,
+    CollectionName, EmbeddedVectorStore, Embedding, RecordId, VectorRecord, VectorStore,
 };
 
 impl Table for Entity {

@@ -29,7 +29,15 @@ fn batch(page: &str, bad: bool) -> Vec<EmbeddedChunk> {
     vec![
         embedded(page, 0, vec![1.0, 0.0, 0.0]),
         embedded(page, 1, vec![0.0, 1.0, 0.0]),
-        embedded(page, 2, if bad { vec![0.0, 1.0] } else { vec![0.0, 0.0, 1.0] }),
+        embedded(
+            page,
+            2,
+            if bad {
+                vec![0.0, 1.0]
+            } else {
+                vec![0.0, 0.0, 1.0]
+            },
+        ),
     ]
 }
 
@@ -60,7 +68,10 @@ async fn chunks_and_vectors_commit_together(db: &TestDb) {
         .expect("query");
     let id = &nearest[0][0].id;
     let chunk = chunks(db).by_embedding_id(id).await.expect("lookup");
-    assert_eq!(chunk[0].content, "Chunk 1 of a", "the vector names its chunk");
+    assert_eq!(
+        chunk[0].content, "Chunk 1 of a",
+        "the vector names its chunk"
+    );
 
     // Stored again, the same chunks are skipped and no vector is written twice.
     let again = store_with_embeddings_atomic(&db.conn, &collection, batch("a", false))
@@ -80,13 +91,21 @@ async fn compensation_removes_the_chunks_of_a_failed_upsert(f: &Fixture, db: &Te
     assert_eq!(chunks(db).count().await.expect("count"), 0, "compensated");
     assert_eq!(f.store.count(&collection).await.expect("count"), 0);
 
-    let stored = store_with_embeddings(&chunks(db), f.store.as_ref(), &collection, batch("b", false))
-        .await
-        .expect("store");
+    let stored = store_with_embeddings(
+        &chunks(db),
+        f.store.as_ref(),
+        &collection,
+        batch("b", false),
+    )
+    .await
+    .expect("store");
     assert_eq!(stored.inserted.len(), 3);
     assert_eq!(f.store.count(&collection).await.expect("count"), 3);
     for row in &stored.inserted {
-        let id = row.embedding_id.as_deref().expect("every chunk got a vector id");
+        let id = row
+            .embedding_id
+            .as_deref()
+            .expect("every chunk got a vector id");
         let got = f
             .store
             .get(&collection, &[RecordId::parse(id).expect("id")])

@@ -2,8 +2,8 @@
 
 mod chunks;
 mod content_hash;
-mod embeddings;
 mod conversations;
+mod embeddings;
 mod rate_limits;
 mod stats;
 
