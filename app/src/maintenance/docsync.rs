@@ -124,6 +124,9 @@ mod tests {
             purge_days: 7,
         };
         let err = cleanup_docsync(&jobs).await.expect_err("fails");
-        assert!(format!("{err:#}").starts_with("purging old docsync"), "{err:#}");
+        assert!(
+            format!("{err:#}").starts_with("purging old docsync"),
+            "{err:#}"
+        );
     }
 }
