@@ -4,20 +4,22 @@
 //!
 //! # The closure query
 //!
-//! One `WITH RECURSIVE` statement, the same text on SQLite and PostgreSQL:
-//! 1. `walk(node, depth)` follows the edges from the start, one level per step, up to the
-//!    depth limit. It is a `UNION` (not `UNION ALL`): both backends discard a `(node, depth)`
-//!    row already produced, so a level holds each node at most once and a cycle cannot make
-//!    the walk grow beyond `nodes × depth` rows, nor run past the limit.
-//! 2. `best(node, depth)` keeps each node once, at its shortest depth (`MIN`).
-//! 3. `parent` picks, for each node, one node of the level before it with an edge to it (the
-//!    smallest id, so answers are deterministic): the shortest-path tree.
-//! 4. `paths` walks that tree from the start, building each node's path as text
-//!    (`"1/7/42"`), linearly (each node has one parent).
+//! One `WITH RECURSIVE` statement, the same text on SQLite and PostgreSQL, one round trip:
+//! 1. `walk(node, depth, parent)` follows the edges from the start, one level per step, up to
+//!    the depth limit, each row naming the node it was reached from. It is a `UNION` (not
+//!    `UNION ALL`): both backends discard a row already produced, so a cycle cannot make the
+//!    walk run past the limit nor grow beyond `edges × depth` rows.
+//! 2. A window (`ROW_NUMBER() OVER (PARTITION BY node ORDER BY depth, parent)`) keeps each node
+//!    once: at its shortest depth, with the smallest parent reaching it there (so answers are
+//!    deterministic). Those parents form a shortest-path tree.
+//!
+//! Each node's path is then read off that tree here, by following parents back to the start
+//! (`depth` steps each). (Joining the nodes' shortest depths back against the edges in SQL
+//! instead costs seconds on 10,000 nodes: neither backend indexes a CTE.)
 //!
 //! The start itself is not part of the answer; a cycle back to it is ignored (it is at depth 0).
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 
 use async_trait::async_trait;
 use entity::docsync::document_dependencies::{ActiveModel, Column, Entity, Model};
@@ -159,7 +161,7 @@ pub struct ClosureNode {
 struct ClosureRow {
     node: i32,
     depth: i64,
-    path: String,
+    parent: i32,
 }
 
 /// The closure statement for `direction` (see the module docs); `$1` is the start, `$2` the
@@ -168,41 +170,53 @@ fn closure_sql(direction: Direction) -> String {
     let (from, to) = direction.columns();
     format!(
         "WITH RECURSIVE \
-         walk(node, depth) AS ( \
-             SELECT CAST($1 AS INTEGER), 0 \
+         walk(node, depth, parent) AS ( \
+             SELECT CAST($1 AS INTEGER), 0, CAST(NULL AS INTEGER) \
              UNION \
-             SELECT e.{to}, w.depth + 1 FROM walk w \
+             SELECT e.{to}, w.depth + 1, w.node FROM walk w \
              JOIN document_dependencies e ON e.{from} = w.node \
              WHERE w.depth < $2 \
          ), \
-         best(node, depth) AS MATERIALIZED ( \
-             SELECT node, MIN(depth) FROM walk GROUP BY node \
-         ), \
-         parent(node, depth, parent) AS MATERIALIZED ( \
-             SELECT b.node, b.depth, MIN(p.node) FROM best b \
-             JOIN document_dependencies e ON e.{to} = b.node \
-             JOIN best p ON p.node = e.{from} AND p.depth = b.depth - 1 \
-             WHERE b.depth > 0 \
-             GROUP BY b.node, b.depth \
-         ), \
-         paths(node, depth, path) AS ( \
-             SELECT CAST($1 AS INTEGER), 0, CAST(CAST($1 AS INTEGER) AS TEXT) \
-             UNION ALL \
-             SELECT c.node, c.depth, p.path || '/' || CAST(c.node AS TEXT) \
-             FROM paths p JOIN parent c ON c.parent = p.node AND c.depth = p.depth + 1 \
+         ranked AS ( \
+             SELECT node, depth, parent, \
+                    ROW_NUMBER() OVER (PARTITION BY node ORDER BY depth, parent) AS rn \
+             FROM walk \
          ) \
-         SELECT node, CAST(depth AS BIGINT) AS depth, path FROM paths WHERE depth > 0 \
-         ORDER BY depth, node"
+         SELECT node, CAST(depth AS BIGINT) AS depth, parent FROM ranked \
+         WHERE rn = 1 AND depth > 0 \
+         ORDER BY 2, 1"
     )
 }
 
-fn parse_path(text: &str) -> Result<Vec<i32>> {
-    text.split('/')
-        .map(|id| {
-            id.parse::<i32>().map_err(|_| {
-                Error::Db(sea_orm::DbErr::Custom(format!(
-                    "closure path {text:?} holds a non-integer id"
-                )))
+/// The closure from `start` out of the shortest-path tree `rows` (by depth, then id): each
+/// node with its path, read by following parents back to the start.
+fn closure_nodes(start: i32, rows: Vec<ClosureRow>) -> Result<Vec<ClosureNode>> {
+    let parents: HashMap<i32, i32> = rows.iter().map(|r| (r.node, r.parent)).collect();
+    rows.into_iter()
+        .map(|row| {
+            let depth = u32::try_from(row.depth).unwrap_or(u32::MAX);
+            let mut path = Vec::with_capacity(depth as usize + 1);
+            path.push(row.node);
+            let mut at = row.node;
+            while at != start {
+                at = *parents.get(&at).ok_or_else(|| {
+                    Error::Db(sea_orm::DbErr::Custom(format!(
+                        "closure of {start}: node {at} has no parent in the answer"
+                    )))
+                })?;
+                path.push(at);
+                if path.len() > depth as usize + 1 {
+                    return Err(Error::Db(sea_orm::DbErr::Custom(format!(
+                        "closure of {start}: the path to {} is longer than its depth",
+                        row.node
+                    ))));
+                }
+            }
+            path.reverse();
+            Ok(ClosureNode {
+                document_id: row.node,
+                depth,
+                path,
             })
         })
         .collect()
@@ -351,15 +365,7 @@ impl<C: Db> DependencyRepository for DependencyStore<C> {
         );
         let rows = ClosureRow::find_by_statement(stmt).all(&self.db).await?;
         tracing::Span::current().record("db.rows", rows.len());
-        rows.into_iter()
-            .map(|row| {
-                Ok(ClosureNode {
-                    document_id: row.node,
-                    depth: u32::try_from(row.depth).unwrap_or(u32::MAX),
-                    path: parse_path(&row.path)?,
-                })
-            })
-            .collect()
+        closure_nodes(document_id, rows)
     }
 
     #[instrument(skip_all, fields(db.table = "document_dependencies"))]
