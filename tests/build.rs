@@ -3,7 +3,9 @@
 //!
 //! - `dal_pg`: `DAL_TEST_DATABASE_URL` is set (or `CI` is), so the PostgreSQL variants run;
 //! - `dal_redis`: `DAL_TEST_REDIS_URL` is set (or `CI` is), so the Redis variants run;
-//! - `dal_chroma`: `DAL_TEST_CHROMA_URL` is set (or `CI` is), so the Chroma variants run.
+//! - `dal_chroma`: `DAL_TEST_CHROMA_URL` is set (or `CI` is), so the Chroma variants run;
+//! - `dal_redis_cluster`: `DAL_TEST_REDIS_CLUSTER_URL` is set (or `CI` is), so the tests on that
+//!   Redis Cluster run (`scripts/test` starts one on ports 7000-7002).
 //!
 //! With `CI` set all are always on: a missing URL then fails the tests that need it, loudly,
 //! rather than skipping them. Cargo rebuilds the tests when any of these variables changes.
@@ -13,11 +15,13 @@ fn main() {
     println!("cargo::rustc-check-cfg=cfg(dal_pg)");
     println!("cargo::rustc-check-cfg=cfg(dal_redis)");
     println!("cargo::rustc-check-cfg=cfg(dal_chroma)");
+    println!("cargo::rustc-check-cfg=cfg(dal_redis_cluster)");
     let ci = std::env::var_os("CI").is_some();
     for (var, cfg) in [
         ("DAL_TEST_DATABASE_URL", "dal_pg"),
         ("DAL_TEST_REDIS_URL", "dal_redis"),
         ("DAL_TEST_CHROMA_URL", "dal_chroma"),
+        ("DAL_TEST_REDIS_CLUSTER_URL", "dal_redis_cluster"),
     ] {
         println!("cargo::rerun-if-env-changed={var}");
         let set = std::env::var_os(var).is_some_and(|url| !url.is_empty());

@@ -10,7 +10,7 @@ use repository::vector::CollectionName;
 
 use crate::config::{Config, ConfigError, redis_url_of};
 use crate::migrate::{self, Action};
-use crate::{App, maintenance, status, vector};
+use crate::{App, backup, maintenance, status, vector};
 use repository::knowledge::MappingStore;
 
 /// Set up, inspect and maintain the data & caching layer.
@@ -46,6 +46,22 @@ pub enum Command {
         /// What to do with the migrations.
         #[command(subcommand)]
         action: MigrateCommand,
+    },
+    /// Write a backup set of the database (a consistent copy taken while writers go on, and a
+    /// manifest with SHA-256 of every file and the row counts), or check one.
+    Backup {
+        /// `verify SET`: check a set instead of writing one.
+        #[command(subcommand)]
+        action: Option<BackupCommand>,
+        /// The directory the set goes into (a new subdirectory per set).
+        #[arg(long, value_name = "DIR", default_value = "backups")]
+        to: PathBuf,
+        /// Afterwards, delete all but the newest N sets in that directory.
+        #[arg(long, value_name = "N")]
+        keep: Option<usize>,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
     },
     /// Backend, migration version, pool, cache, and every table with its row count.
     Status {
@@ -149,6 +165,20 @@ pub enum VectorCommand {
     Info {
         /// The collection's name.
         name: String,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+/// `dal backup` subcommands.
+#[derive(Debug, Subcommand)]
+pub enum BackupCommand {
+    /// Recompute every file's SHA-256 and check the database copy; exits non-zero when the set
+    /// is damaged.
+    Verify {
+        /// The set's directory.
+        set: PathBuf,
         /// Print JSON.
         #[arg(long)]
         json: bool,
@@ -321,10 +351,22 @@ pub async fn run(
             }
             app.close().await
         }
+        Command::Backup {
+            action,
+            to,
+            keep,
+            json,
+        } => backup_command(config, dir, action, &to, keep, json, out).await,
         Command::Status { json } => {
             let app = App::connect(config).await?;
-            report(&app, json, out).await?;
-            app.close().await
+            let status = report(&app, json, out).await?;
+            app.close().await?;
+            let down = status.unreachable();
+            if down.is_empty() {
+                Ok(())
+            } else {
+                anyhow::bail!("unreachable: {}", down.join(", "))
+            }
         }
         Command::Vector { action } => {
             let app = App::connect(config).await?;
@@ -346,6 +388,36 @@ pub async fn run(
 }
 
 /// The configuration `cli` runs with: [`Config`]'s sources, then the flags, which win.
+/// The logging sink of the assistant system when the configuration turns it on
+/// (`[assistant] log_sink = true`): its layer, to install in the process's subscriber, and its
+/// handle. `None` when it is off.
+///
+/// # Errors
+/// An unusable configuration, or a database that cannot be reached.
+pub async fn log_sink_for(
+    cli: &Cli,
+    dir: &Path,
+) -> Result<
+    Option<(
+        crate::log_sink::LogSinkLayer,
+        crate::log_sink::LogSinkHandle,
+    )>,
+> {
+    let config = resolve_config(cli, dir, None)?;
+    if !config.assistant.log_sink() {
+        return Ok(None);
+    }
+    let db = repository::DatabaseManager::connect_with(config.db_config())
+        .await
+        .context("connecting the log sink to the database")?;
+    let conn = db.connection().await?;
+    let repo = std::sync::Arc::new(repository::assistant::SystemLogStore::new(conn));
+    Ok(Some(crate::log_sink::spawn(
+        repo,
+        config.assistant.log_sink_settings(),
+    )))
+}
+
 fn resolve_config(cli: &Cli, dir: &Path, env: Option<&HashMap<String, String>>) -> Result<Config> {
     let mut config = match env {
         Some(env) => Config::load_with_env(dir, env, cli.config.as_deref())?,
@@ -395,7 +467,72 @@ async fn vector_command(app: &App, action: VectorCommand, out: &mut dyn Write) -
     Ok(())
 }
 
-async fn report(app: &App, json: bool, out: &mut dyn Write) -> Result<()> {
+async fn backup_command(
+    config: Config,
+    dir: &Path,
+    action: Option<BackupCommand>,
+    to: &Path,
+    keep: Option<usize>,
+    json: bool,
+    out: &mut dyn Write,
+) -> Result<()> {
+    if let Some(BackupCommand::Verify { set, json }) = action {
+        let report = backup::verify(&dir.join(set)).await?;
+        if json {
+            writeln!(out, "{}", serde_json::to_string(&report)?)?;
+        } else if report.is_ok() {
+            writeln!(
+                out,
+                "{}: {} files ok",
+                report.set.display(),
+                report.files_ok
+            )?;
+        } else {
+            for problem in &report.problems {
+                writeln!(out, "{problem}")?;
+            }
+        }
+        if !report.is_ok() {
+            anyhow::bail!("backup set {} is damaged", report.set.display());
+        }
+        return Ok(());
+    }
+    let app = App::connect(config).await?;
+    let target = dir.join(to);
+    let written = backup::create(&app.conn, &app.config.db_config(), &target).await;
+    app.close().await?;
+    let (set, manifest) = written?;
+    let pruned = match keep {
+        Some(keep) => backup::prune(&target, keep)?,
+        None => Vec::new(),
+    };
+    if json {
+        let line = serde_json::json!({
+            "set": set,
+            "manifest": manifest,
+            "pruned": pruned,
+        });
+        writeln!(out, "{line}")?;
+    } else {
+        let bytes: u64 = manifest.files.iter().map(|f| f.bytes).sum();
+        let rows: i64 = manifest.tables.values().sum();
+        writeln!(
+            out,
+            "{}: {} files, {} bytes, {} tables, {} rows",
+            set.display(),
+            manifest.files.len(),
+            bytes,
+            manifest.tables.len(),
+            rows
+        )?;
+        for old in &pruned {
+            writeln!(out, "pruned {}", old.display())?;
+        }
+    }
+    Ok(())
+}
+
+async fn report(app: &App, json: bool, out: &mut dyn Write) -> Result<status::Status> {
     let status = status::gather(
         &app.conn,
         &app.config.db_config(),
@@ -409,7 +546,7 @@ async fn report(app: &App, json: bool, out: &mut dyn Write) -> Result<()> {
     } else {
         write!(out, "{}", status.render())?;
     }
-    Ok(())
+    Ok(status)
 }
 
 #[cfg(test)]

@@ -6,11 +6,17 @@
 //! `./data/dal.sqlite3`, the cache is in-process and vectors live in the database (the embedded
 //! store); `CHROMA_URL` (or `[vector] url`) moves them to a Chroma server. A value that cannot be used is a
 //! [`ConfigError`] naming the variable, flag or file key it came from.
+//!
+//! Without a `DATABASE_URL` / `REDIS_URL` (variable, `.env` or file key), the seed's
+//! `POSTGRES_HOST/PORT/DB/USER/PASSWORD` and `REDIS_HOST/PORT/PASSWORD/DB/SSL` build them
+//! (`seed_env`); an explicit URL always wins.
 
 use std::collections::HashMap;
 use std::fmt;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
+
+mod seed_env;
 
 use anyhow::{Context, Result};
 use cache::{CacheConfig, CacheTarget};
@@ -37,6 +43,8 @@ pub struct Config {
     pub chat: ChatSection,
     /// The docsync system's purge.
     pub docsync: DocsyncSection,
+    /// The assistant system's retention windows and logging sink.
+    pub assistant: AssistantSection,
     /// Where vector collections live, and the dimension of the collections `dal init` creates.
     pub vector: VectorConfig,
 }
@@ -376,6 +384,175 @@ impl DocsyncSection {
     }
 }
 
+/// `[assistant]` of the config file (and the `DAL_ASSISTANT_*` variables): seed 003's retention
+/// windows and the logging sink. Unset keys keep the defaults (DESIGN.md: query history 90 days,
+/// system logs 30 days, sessions idle, revoked or deleted 30 days; the sink off, at WARN).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AssistantSection {
+    /// Days queries (and their performance metrics) are kept (default 90), at least 1.
+    pub query_history_days: Option<u32>,
+    /// Days system log records are kept (default 30), at least 1.
+    pub system_logs_days: Option<u32>,
+    /// Days a session may stay idle, revoked or deleted before it is purged (default 30), at
+    /// least 1.
+    pub session_days: Option<u32>,
+    /// Rows deleted per transaction by the retention jobs (default 1,000), 1 to 10,000.
+    pub delete_chunk: Option<u32>,
+    /// Write tracing events to `system_logs` (default false).
+    pub log_sink: Option<bool>,
+    /// The least severe level the sink writes: `ERROR`, `WARN`, `INFO`, `DEBUG` or `TRACE`
+    /// (default `WARN`).
+    pub log_sink_level: Option<String>,
+    /// Records the sink's channel holds before it drops (default 10,000), at least 1.
+    pub log_sink_capacity: Option<u32>,
+}
+
+impl AssistantSection {
+    /// The default of `query_history_days`.
+    pub const DEFAULT_QUERY_HISTORY_DAYS: u32 = 90;
+    /// The default of `system_logs_days`.
+    pub const DEFAULT_SYSTEM_LOGS_DAYS: u32 = 30;
+    /// The default of `session_days`.
+    pub const DEFAULT_SESSION_DAYS: u32 = 30;
+    /// The default of `delete_chunk`.
+    pub const DEFAULT_DELETE_CHUNK: u32 = 1_000;
+
+    /// The numeric keys with their `DAL_ASSISTANT_*` variable.
+    const VARIABLES: [(&'static str, &'static str); 5] = [
+        ("query_history_days", "DAL_ASSISTANT_QUERY_HISTORY_DAYS"),
+        ("system_logs_days", "DAL_ASSISTANT_SYSTEM_LOGS_DAYS"),
+        ("session_days", "DAL_ASSISTANT_SESSION_DAYS"),
+        ("delete_chunk", "DAL_ASSISTANT_DELETE_CHUNK"),
+        ("log_sink_capacity", "DAL_ASSISTANT_LOG_SINK_CAPACITY"),
+    ];
+
+    /// Days queries are kept.
+    #[must_use]
+    pub fn query_history_days(&self) -> u32 {
+        self.query_history_days
+            .unwrap_or(Self::DEFAULT_QUERY_HISTORY_DAYS)
+    }
+
+    /// Days log records are kept.
+    #[must_use]
+    pub fn system_logs_days(&self) -> u32 {
+        self.system_logs_days
+            .unwrap_or(Self::DEFAULT_SYSTEM_LOGS_DAYS)
+    }
+
+    /// Days before a stale session is purged.
+    #[must_use]
+    pub fn session_days(&self) -> u32 {
+        self.session_days.unwrap_or(Self::DEFAULT_SESSION_DAYS)
+    }
+
+    /// Rows per retention transaction.
+    #[must_use]
+    pub fn delete_chunk(&self) -> u32 {
+        self.delete_chunk.unwrap_or(Self::DEFAULT_DELETE_CHUNK)
+    }
+
+    /// Whether the logging sink is on.
+    #[must_use]
+    pub fn log_sink(&self) -> bool {
+        self.log_sink.unwrap_or(false)
+    }
+
+    /// The sink's settings (level and capacity; the default batch size).
+    #[must_use]
+    pub fn log_sink_settings(&self) -> crate::log_sink::LogSinkSettings {
+        let defaults = crate::log_sink::LogSinkSettings::default();
+        crate::log_sink::LogSinkSettings {
+            min_level: self
+                .log_sink_level
+                .as_deref()
+                .and_then(|l| l.parse().ok())
+                .unwrap_or(defaults.min_level),
+            capacity: self
+                .log_sink_capacity
+                .and_then(|n| usize::try_from(n).ok())
+                .unwrap_or(defaults.capacity),
+            ..defaults
+        }
+    }
+
+    /// Refuse out-of-range values, naming the key by `name(key)`.
+    fn check(&self, name: impl Fn(&str) -> String) -> Result<(), ConfigError> {
+        for (key, value) in [
+            ("query_history_days", self.query_history_days),
+            ("system_logs_days", self.system_logs_days),
+            ("session_days", self.session_days),
+            ("log_sink_capacity", self.log_sink_capacity),
+        ] {
+            if value == Some(0) {
+                return Err(ConfigError::new(name(key), "must be at least 1"));
+            }
+        }
+        if let Some(n) = self.delete_chunk
+            && !(1..=10_000).contains(&n)
+        {
+            return Err(ConfigError::new(name("delete_chunk"), "must be 1 to 10000"));
+        }
+        if let Some(level) = &self.log_sink_level
+            && level.parse::<tracing::Level>().is_err()
+        {
+            return Err(ConfigError::new(
+                name("log_sink_level"),
+                "must be ERROR, WARN, INFO, DEBUG or TRACE",
+            ));
+        }
+        Ok(())
+    }
+
+    /// The file's section checked, then each `DAL_ASSISTANT_*` variable that is set applied
+    /// over it and checked (naming the variable).
+    fn merged(
+        mut self,
+        var: impl Fn(&str) -> Option<String>,
+        u32_of: impl Fn(&str) -> Result<Option<u32>, ConfigError>,
+        file_key: impl Fn(&str) -> String,
+    ) -> Result<Self, ConfigError> {
+        self.check(|key| file_key(&format!("[assistant] {key}")))?;
+        for (key, name) in Self::VARIABLES {
+            let Some(n) = u32_of(name)? else { continue };
+            let mut one = Self::default();
+            let slot = match key {
+                "query_history_days" => (&mut self.query_history_days, &mut one.query_history_days),
+                "system_logs_days" => (&mut self.system_logs_days, &mut one.system_logs_days),
+                "session_days" => (&mut self.session_days, &mut one.session_days),
+                "delete_chunk" => (&mut self.delete_chunk, &mut one.delete_chunk),
+                _ => (&mut self.log_sink_capacity, &mut one.log_sink_capacity),
+            };
+            *slot.0 = Some(n);
+            *slot.1 = Some(n);
+            one.check(|_| name.to_owned())?;
+        }
+        if let Some(text) = var("DAL_ASSISTANT_LOG_SINK") {
+            let on = match text.to_ascii_lowercase().as_str() {
+                "1" | "true" | "yes" | "on" => true,
+                "0" | "false" | "no" | "off" => false,
+                _ => {
+                    return Err(ConfigError::new(
+                        "DAL_ASSISTANT_LOG_SINK",
+                        "must be true or false",
+                    ));
+                }
+            };
+            self.log_sink = Some(on);
+        }
+        if let Some(level) = var("DAL_ASSISTANT_LOG_SINK_LEVEL") {
+            let one = Self {
+                log_sink_level: Some(level.clone()),
+                ..Self::default()
+            };
+            one.check(|_| "DAL_ASSISTANT_LOG_SINK_LEVEL".to_owned())?;
+            self.log_sink_level = Some(level);
+        }
+        Ok(self)
+    }
+}
+
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct FileConfig {
@@ -390,6 +567,7 @@ struct FileConfig {
     chat: ChatSection,
     #[serde(default)]
     docsync: DocsyncSection,
+    assistant: AssistantSection,
     #[serde(default)]
     vector: VectorSection,
 }
@@ -419,6 +597,7 @@ impl fmt::Debug for Config {
             .field("cache", &self.cache)
             .field("chat", &self.chat)
             .field("docsync", &self.docsync)
+            .field("assistant", &self.assistant)
             .field("vector", &self.vector)
             .finish()
     }
@@ -488,9 +667,12 @@ impl Config {
             None => FileConfig::default(),
         };
 
-        let database_url = var("DATABASE_URL")
-            .or(file.database_url)
-            .unwrap_or_else(|| format!("sqlite://{}", dir.join(DEFAULT_SQLITE_PATH).display()));
+        // An explicit URL wins; else the seed's `POSTGRES_*` parts; else the SQLite file.
+        let database_url = match var("DATABASE_URL").or(file.database_url) {
+            Some(url) => url,
+            None => seed_env::database_url(&var)?
+                .unwrap_or_else(|| format!("sqlite://{}", dir.join(DEFAULT_SQLITE_PATH).display())),
+        };
         repository::config::backend_of(&database_url)
             .map_err(|e| ConfigError::new("DATABASE_URL", e))?;
         let file_key = |key: &str| match &file_path {
@@ -500,7 +682,11 @@ impl Config {
         let redis_url = match (var("REDIS_URL"), file.redis_url) {
             (Some(text), _) => redis_url_of(&text, "REDIS_URL")?,
             (None, Some(text)) => redis_url_of(&text, &file_key("redis_url"))?,
-            (None, None) => None,
+            // The seed's `REDIS_*` parts, when no URL is given.
+            (None, None) => match seed_env::redis_url(&var)? {
+                Some(url) => redis_url_of(&url, "REDIS_HOST")?,
+                None => None,
+            },
         };
         let num = |name: &str| -> Result<Option<u64>, ConfigError> {
             var(name)
@@ -599,6 +785,7 @@ impl Config {
             docsync.purge_days = Some(n);
             docsync.check(|| DocsyncSection::PURGE_DAYS_VARIABLE.to_owned())?;
         }
+        let assistant = file.assistant.merged(var, u32_of, file_key)?;
         let vector = {
             let file_vector = file.vector;
             let url = match (var("CHROMA_URL"), file_vector.url) {
@@ -646,6 +833,7 @@ impl Config {
             cache,
             chat,
             docsync,
+            assistant,
             vector,
         })
     }
@@ -783,6 +971,70 @@ mod tests {
     }
 
     #[test]
+    fn assistant_settings_default_to_the_design_and_the_environment_wins() {
+        let dir = tempfile::tempdir().expect("dir");
+        let config = Config::from_sources(dir.path(), &env(&[]), None).expect("defaults");
+        let a = &config.assistant;
+        assert_eq!(
+            (
+                a.query_history_days(),
+                a.system_logs_days(),
+                a.session_days()
+            ),
+            (90, 30, 30)
+        );
+        assert_eq!(a.delete_chunk(), 1_000);
+        assert!(!a.log_sink());
+        assert_eq!(a.log_sink_settings().min_level, tracing::Level::WARN);
+        std::fs::write(
+            dir.path().join("dal.toml"),
+            "[assistant]\nquery_history_days = 120\nlog_sink = true\nlog_sink_level = \"ERROR\"\n",
+        )
+        .expect("write");
+        let config = Config::from_sources(dir.path(), &env(&[]), None).expect("file");
+        assert_eq!(config.assistant.query_history_days(), 120);
+        assert!(config.assistant.log_sink());
+        assert_eq!(
+            config.assistant.log_sink_settings().min_level,
+            tracing::Level::ERROR
+        );
+        let config = Config::from_sources(
+            dir.path(),
+            &env(&[
+                ("DAL_ASSISTANT_SESSION_DAYS", "7"),
+                ("DAL_ASSISTANT_LOG_SINK", "false"),
+                ("DAL_ASSISTANT_LOG_SINK_CAPACITY", "50"),
+            ]),
+            None,
+        )
+        .expect("env");
+        assert_eq!(config.assistant.session_days(), 7);
+        assert_eq!(config.assistant.query_history_days(), 120);
+        assert!(!config.assistant.log_sink());
+        assert_eq!(config.assistant.log_sink_settings().capacity, 50);
+        for (name, value) in [
+            ("DAL_ASSISTANT_QUERY_HISTORY_DAYS", "0"),
+            ("DAL_ASSISTANT_DELETE_CHUNK", "10001"),
+            ("DAL_ASSISTANT_LOG_SINK", "maybe"),
+            ("DAL_ASSISTANT_LOG_SINK_LEVEL", "loud"),
+        ] {
+            let err = Config::from_sources(dir.path(), &env(&[(name, value)]), None)
+                .expect_err("refused");
+            assert!(format!("{err:#}").contains(name), "{err:#}");
+        }
+        std::fs::write(
+            dir.path().join("dal.toml"),
+            "[assistant]\nsession_days = 0\n",
+        )
+        .expect("write");
+        let err = Config::from_sources(dir.path(), &env(&[]), None).expect_err("file 0");
+        assert!(
+            format!("{err:#}").contains("[assistant] session_days"),
+            "{err:#}"
+        );
+    }
+
+    #[test]
     fn nothing_set_means_sqlite_file_and_memory_cache() {
         let dir = Path::new("/srv/app");
         let config = Config::from_sources(dir, &env(&[]), None).expect("config");
@@ -822,6 +1074,98 @@ mod tests {
             !format!("{config:?}").contains("pw@"),
             "Debug redacts the password"
         );
+    }
+
+    #[test]
+    fn the_seed_environment_builds_urls_only_when_none_is_given() {
+        let seed = [
+            ("POSTGRES_HOST", "db.internal"),
+            ("POSTGRES_PORT", "5433"),
+            ("POSTGRES_DB", "ai_company_db"),
+            ("POSTGRES_USER", "postgres"),
+            ("POSTGRES_PASSWORD", "pa:ss@word#1"),
+            ("REDIS_HOST", "cache.internal"),
+            ("REDIS_PORT", "6380"),
+            ("REDIS_PASSWORD", "r3dis/pw"),
+            ("REDIS_DB", "3"),
+            ("REDIS_SSL", "true"),
+        ];
+        let dir = tempfile::tempdir().expect("dir");
+        let built = Config::from_sources(dir.path(), &env(&seed), None).expect("config");
+        assert_eq!(
+            built.database_url,
+            "postgres://postgres:pa%3Ass%40word%231@db.internal:5433/ai_company_db"
+        );
+        assert_eq!(
+            built.redis_url.as_deref(),
+            Some("rediss://:r3dis%2Fpw@cache.internal:6380/3")
+        );
+        assert!(built.cache_config().is_ok());
+        let shown = format!("{built:?}");
+        for secret in ["pa%3Ass", "pa:ss", "r3dis"] {
+            assert!(!shown.contains(secret), "{shown}");
+        }
+
+        // Explicit URLs win: the variables…
+        let mut explicit = seed.to_vec();
+        explicit.extend([
+            ("DATABASE_URL", "postgres://env@db/explicit"),
+            ("REDIS_URL", "memory"),
+        ]);
+        let config = Config::from_sources(dir.path(), &env(&explicit), None).expect("config");
+        assert_eq!(config.database_url, "postgres://env@db/explicit");
+        assert_eq!(config.redis_url, None);
+
+        // …and the config file's keys.
+        std::fs::write(
+            dir.path().join("dal.toml"),
+            "database_url = \"postgres://file@db/x\"\nredis_url = \"redis://file:6379\"\n",
+        )
+        .expect("write");
+        let config = Config::from_sources(dir.path(), &env(&seed), None).expect("config");
+        assert_eq!(config.database_url, "postgres://file@db/x");
+        assert_eq!(config.redis_url.as_deref(), Some("redis://file:6379"));
+        std::fs::remove_file(dir.path().join("dal.toml")).expect("rm");
+
+        // The seed's `.env` (with an empty REDIS_PASSWORD) works from the file too.
+        std::fs::write(
+            dir.path().join(".env"),
+            "POSTGRES_HOST=localhost\nPOSTGRES_DB=ai_company_db\nPOSTGRES_USER=postgres\n\
+             POSTGRES_PASSWORD=yourpassword\nREDIS_HOST=localhost\nREDIS_PORT=6379\n\
+             REDIS_PASSWORD=\nREDIS_DB=0\nREDIS_SSL=false\n",
+        )
+        .expect("write");
+        let config = Config::load_with_env(dir.path(), &env(&[]), None).expect("config");
+        assert_eq!(
+            config.database_url,
+            "postgres://postgres:yourpassword@localhost:5432/ai_company_db"
+        );
+        assert_eq!(
+            config.redis_url.as_deref(),
+            Some("redis://localhost:6379/0")
+        );
+
+        // A bad part is named, and the password is nowhere in the message.
+        let err = Config::from_sources(
+            Path::new("/x"),
+            &env(&[("POSTGRES_PORT", "five"), ("POSTGRES_PASSWORD", "s3cret")]),
+            None,
+        )
+        .expect_err("refused");
+        assert_eq!(named(&err).name, "POSTGRES_PORT");
+        assert!(!format!("{err:#}").contains("s3cret"), "{err:#}");
+        let err = Config::from_sources(
+            Path::new("/x"),
+            &env(&[
+                ("REDIS_HOST", "h"),
+                ("REDIS_SSL", "sometimes"),
+                ("REDIS_PASSWORD", "s3cret"),
+            ]),
+            None,
+        )
+        .expect_err("refused");
+        assert_eq!(named(&err).name, "REDIS_SSL");
+        assert!(!format!("{err:#}").contains("s3cret"), "{err:#}");
     }
 
     /// The `ConfigError` inside `err`, which must be one.

@@ -1,9 +1,11 @@
 #![doc = include_str!("../README.md")]
 
+pub mod backup;
 mod bench;
 pub mod cli;
 pub mod config;
 pub mod docsync;
+pub mod log_sink;
 pub mod maintenance;
 pub mod migrate;
 pub mod status;

@@ -5,6 +5,8 @@ use sea_orm::{ConnectionTrait, DatabaseConnection, DbBackend, Statement};
 use serde::Serialize;
 
 use crate::migrate::{self, MigrationState};
+use repository::health::Storage;
+
 use crate::vector::VectorStatus;
 
 /// Everything `dal status` reports.
@@ -23,6 +25,8 @@ pub struct Status {
     pub cache: CacheStatus,
     /// The vector store: backend, round trip, collections and their record counts.
     pub vector: VectorStatus,
+    /// The database's round trip, pool use, sizes and (PostgreSQL) diagnostics.
+    pub health: repository::health::DbHealth,
 }
 
 /// The cache side of [`Status`].
@@ -105,22 +109,18 @@ pub async fn gather(
         .find(|m| m.applied)
         .map(|m| m.name.clone());
 
-    let (version_sql, tables_sql) = match backend {
-        DbBackend::Sqlite => (
-            "SELECT 'SQLite ' || sqlite_version() AS v",
-            "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name",
-        ),
-        _ => (
-            "SELECT version() AS v",
+    let tables_sql = match backend {
+        DbBackend::Sqlite => {
+            "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name"
+        }
+        _ => {
             "SELECT table_name::text AS name FROM information_schema.tables \
-             WHERE table_schema = current_schema() AND table_type = 'BASE TABLE' ORDER BY table_name",
-        ),
+             WHERE table_schema = current_schema() AND table_type = 'BASE TABLE' ORDER BY table_name"
+        }
     };
-    let server_version: String = conn
-        .query_one_raw(Statement::from_string(backend, version_sql))
-        .await?
-        .context("server version")?
-        .try_get("", "v")?;
+    let health = repository::health::health(conn, config)
+        .await
+        .context("database health")?;
 
     let mut tables = Vec::new();
     for row in conn
@@ -152,7 +152,6 @@ pub async fn gather(
         Vec::new()
     };
 
-    let (open, idle) = pool_usage(conn);
     Ok(Status {
         database: DatabaseStatus {
             backend: if backend == DbBackend::Sqlite {
@@ -161,14 +160,15 @@ pub async fn gather(
                 "postgres"
             },
             url: config.redacted_url(),
-            server_version: server_version.lines().next().unwrap_or_default().to_owned(),
+            server_version: health.server_version.clone(),
             version,
             applied,
             pending: migrations.len() - applied,
             pool_max_connections: config.max_connections_or_default(),
-            pool_open_connections: open,
-            pool_idle_connections: idle,
+            pool_open_connections: health.pool.open,
+            pool_idle_connections: health.pool.idle as usize,
         },
+        health,
         migrations,
         tables,
         chat,
@@ -177,20 +177,21 @@ pub async fn gather(
     })
 }
 
-fn pool_usage(conn: &DatabaseConnection) -> (u32, usize) {
-    match conn.get_database_backend() {
-        DbBackend::Sqlite => {
-            let pool = conn.get_sqlite_connection_pool();
-            (pool.size(), pool.num_idle())
-        }
-        _ => {
-            let pool = conn.get_postgres_connection_pool();
-            (pool.size(), pool.num_idle())
-        }
-    }
-}
-
 impl Status {
+    /// The configured backends that did not answer (the database answered, or there would be
+    /// no status): `dal status` exits non-zero when there is any.
+    #[must_use]
+    pub fn unreachable(&self) -> Vec<String> {
+        let mut down = Vec::new();
+        if !self.cache.reachable {
+            down.push(format!("cache {}", self.cache.target));
+        }
+        if !self.vector.reachable {
+            down.push(format!("vector store {}", self.vector.target));
+        }
+        down
+    }
+
     /// The human-readable report.
     #[must_use]
     pub fn render(&self) -> String {
@@ -205,11 +206,63 @@ impl Status {
             d.applied,
             d.pending
         );
+        let h = &self.health;
         let _ = writeln!(
             out,
-            "pool      {} max, {} open, {} idle",
-            d.pool_max_connections, d.pool_open_connections, d.pool_idle_connections
+            "pool      {} max, {} open, {} idle, {} in use ({}%); round trip {:.3} ms",
+            h.pool.max,
+            h.pool.open,
+            h.pool.idle,
+            h.pool.in_use,
+            h.pool.utilisation_percent,
+            h.round_trip_ms
         );
+        match &h.storage {
+            Storage::Sqlite {
+                page_count,
+                page_size,
+                wal_bytes,
+            } => {
+                let _ = writeln!(
+                    out,
+                    "storage   {} pages of {} bytes ({} bytes), WAL {} bytes",
+                    page_count,
+                    page_size,
+                    page_count * page_size,
+                    wal_bytes
+                );
+            }
+            Storage::Postgres {
+                database_bytes,
+                tables,
+            } => {
+                let _ = writeln!(
+                    out,
+                    "storage   {database_bytes} bytes in the database; largest tables: {}",
+                    tables
+                        .iter()
+                        .take(3)
+                        .map(|t| format!("{} {} bytes", t.table, t.bytes))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                );
+                let _ = writeln!(
+                    out,
+                    "indexes   {} never scanned{}",
+                    h.unused_indexes.len(),
+                    match &h.slowest_statements {
+                        None => "; pg_stat_statements not installed".to_owned(),
+                        Some(list) => list.first().map_or_else(String::new, |s| format!(
+                            "; slowest statement {:.3} ms mean over {} calls",
+                            s.mean_ms, s.calls
+                        )),
+                    }
+                );
+            }
+        }
+        for warning in &h.warnings {
+            let _ = writeln!(out, "WARNING   {warning}");
+        }
         let c = &self.cache;
         let _ = writeln!(
             out,

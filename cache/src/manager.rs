@@ -18,6 +18,7 @@ use crate::error::{CacheErrorKind, Error, Result};
 use crate::flight::{self, Flights, Role};
 use crate::keys::{AsKey, CacheKey, KeySpec};
 use crate::lock::LockManager;
+use crate::pubsub::{self, Subscription};
 use crate::rate_limit::RateLimiter;
 use crate::session::SessionStore;
 
@@ -615,6 +616,88 @@ impl CacheManager {
                 (None, degraded)
             }
         }
+    }
+
+    /// Publish `payload` on `channel` (under the global key prefix, like keys): every
+    /// subscription to it that exists now receives it, on Redis Cluster whichever node it is
+    /// connected to. Nothing is kept for later subscribers (at-most-once delivery).
+    ///
+    /// # Errors
+    /// [`Error::InvalidArgument`] for an empty channel name; [`Error::Cache`] on a backend
+    /// failure, at once when Redis is down (never waiting past the command timeout).
+    #[tracing::instrument(level = "debug", skip_all, fields(cache.backend = self.inner.kind.as_str(), cache.payload_bytes))]
+    pub async fn publish(&self, channel: &str, payload: impl Into<Bytes>) -> Result<()> {
+        pubsub::check_channel(channel)?;
+        let payload = payload.into();
+        // Sizes only: a channel name may carry an identifier and a payload is a value.
+        Span::current().record("cache.payload_bytes", payload.len());
+        let full = self.full_key(channel);
+        let result = self.inner.backend.publish(&full, payload).await;
+        self.observe_pubsub("publish", result)
+    }
+
+    /// [`CacheManager::publish`] of `value` as JSON (read it back with [`crate::Message::json`]).
+    ///
+    /// # Errors
+    /// [`Error::Codec`] when `value` cannot be serialized; otherwise as
+    /// [`CacheManager::publish`].
+    pub async fn publish_json<T: Serialize + ?Sized>(
+        &self,
+        channel: &str,
+        value: &T,
+    ) -> Result<()> {
+        let payload = serde_json::to_vec(value).map_err(Error::codec)?;
+        self.publish(channel, payload).await
+    }
+
+    /// Subscribe to `channels` (under the global key prefix): the returned [`Subscription`]
+    /// receives every message published on any of them once this has returned. On Redis the
+    /// subscription goes through one dedicated subscriber connection per backend, which
+    /// resubscribes by itself after Redis restarts or the connection drops (messages published
+    /// while it is disconnected are missed).
+    ///
+    /// # Errors
+    /// [`Error::InvalidArgument`] for no channel or an empty channel name; [`Error::Cache`] on a
+    /// backend failure: when Redis is down, within the connect timeout for the first
+    /// subscription and at once afterwards.
+    #[tracing::instrument(level = "debug", skip_all, fields(cache.backend = self.inner.kind.as_str(), cache.channels))]
+    pub async fn subscribe<I, S>(&self, channels: I) -> Result<Subscription>
+    where
+        I: IntoIterator<Item = S>,
+        S: AsRef<str>,
+    {
+        let names = pubsub::checked_channels(channels)?;
+        Span::current().record("cache.channels", names.len());
+        let full: Vec<String> = names
+            .iter()
+            .map(|name| self.full_key(name).into_owned())
+            .collect();
+        let result = self.inner.backend.subscribe(&full).await;
+        let receivers = self.observe_pubsub("subscribe", result)?;
+        Ok(Subscription::new(names, receivers))
+    }
+
+    /// Log a pub/sub failure as a (throttled) warning, like [`CacheManager::observe`] (no key
+    /// pattern: channels are not keys); pass the result through.
+    fn observe_pubsub<T>(&self, op: &'static str, result: Result<T>) -> Result<T> {
+        if let Err(error) = &result {
+            match self.inner.warn.admit() {
+                Some(suppressed) => tracing::warn!(
+                    cache.backend = self.inner.kind.as_str(),
+                    cache.op = op,
+                    cache.suppressed_warnings = suppressed,
+                    error = %error,
+                    "cache call failed"
+                ),
+                None => tracing::debug!(
+                    cache.backend = self.inner.kind.as_str(),
+                    cache.op = op,
+                    error = %error,
+                    "cache call failed"
+                ),
+            }
+        }
+        result
     }
 
     /// Loads in flight right now (single-flight leaders), for diagnostics and tests.

@@ -8,11 +8,13 @@
 //! transactions, bound values, JSON), [`chrono`] (timestamps), [`uuid`], and
 //! [`async_trait`](macro@async_trait) (to implement a repository trait).
 
+pub mod assistant;
 pub mod bulk;
 pub mod chat;
 pub mod config;
 pub mod docsync;
 pub mod error;
+pub mod health;
 pub mod knowledge;
 pub mod manager;
 pub mod page;

@@ -146,6 +146,15 @@ impl DatabaseManager {
         self.conn.read().await.clone().ok_or(Error::NotConnected)
     }
 
+    /// The database's health: a timed round trip, the pool's use, storage sizes and, on
+    /// PostgreSQL, unused indexes and the slowest statements ([`crate::health`]).
+    ///
+    /// # Errors
+    /// [`Error::NotConnected`] before `connect`; [`Error::Db`] when the database does not answer.
+    pub async fn health(&self) -> Result<crate::health::DbHealth> {
+        crate::health::health(&self.connection().await?, &self.config).await
+    }
+
     /// The backend of the configured URL.
     ///
     /// # Errors

@@ -61,6 +61,16 @@ pub fn redis_url() -> String {
     required_url("DAL_TEST_REDIS_URL", "Redis")
 }
 
+/// `DAL_TEST_REDIS_CLUSTER_URL`, the Redis Cluster (`redis-cluster://host:port?node=…`) the
+/// cluster variants run on.
+///
+/// # Panics
+/// When it is unset (see [`postgres_url`]).
+#[must_use]
+pub fn redis_cluster_url() -> String {
+    required_url("DAL_TEST_REDIS_CLUSTER_URL", "Redis Cluster")
+}
+
 /// `DAL_TEST_CHROMA_URL`, the Chroma server the Chroma variants run on.
 ///
 /// # Panics

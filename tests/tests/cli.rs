@@ -16,6 +16,19 @@ async fn dal(
     Ok(String::from_utf8(out)?)
 }
 
+/// What `dal args` printed, and how it ended (a command can print a report, then fail).
+async fn dal_output(
+    dir: &std::path::Path,
+    env: &HashMap<String, String>,
+    args: &[&str],
+) -> (String, anyhow::Result<()>) {
+    let cli = app::cli::Cli::try_parse_from(std::iter::once("dal").chain(args.iter().copied()))
+        .expect("args");
+    let mut out = Vec::new();
+    let result = app::cli::run(cli, dir, Some(env), &mut out).await;
+    (String::from_utf8(out).expect("utf-8"), result)
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn init_in_an_empty_directory_with_no_configuration() {
     tests::init_tracing();
@@ -117,13 +130,12 @@ async fn status_reports_redis_and_an_unreachable_one() {
     assert_eq!(json["cache"]["reachable"], true);
 
     // Redis down (a closed port): status still answers, from the database, and says so.
+    // The report is printed, and the command fails naming what is down.
     env.insert("REDIS_URL".to_owned(), "redis://127.0.0.1:1/0".to_owned());
-    let json: serde_json::Value = serde_json::from_str(
-        &dal(dir.path(), &env, &["status", "--json"])
-            .await
-            .expect("status with Redis down"),
-    )
-    .expect("json");
+    let (out, result) = dal_output(dir.path(), &env, &["status", "--json"]).await;
+    let err = result.expect_err("a configured backend is down");
+    assert!(format!("{err:#}").contains("unreachable: cache"), "{err:#}");
+    let json: serde_json::Value = serde_json::from_str(&out).expect("json");
     assert_eq!(json["cache"]["reachable"], false);
     assert_eq!(json["database"]["pending"], 0);
 }
@@ -335,7 +347,12 @@ async fn init_creates_the_vector_collections_and_the_tool_lists_them() {
 async fn chroma_url_selects_chroma_and_an_unreachable_one_is_reported() {
     let dir = tempfile::tempdir().expect("dir");
     let env = HashMap::from([("CHROMA_URL".to_owned(), "http://127.0.0.1:1".to_owned())]);
-    let text = dal(dir.path(), &env, &["status"]).await.expect("status");
+    let (text, result) = dal_output(dir.path(), &env, &["status"]).await;
+    let err = result.expect_err("the configured vector store is down");
+    assert!(
+        format!("{err:#}").contains("unreachable: vector store"),
+        "{err:#}"
+    );
     assert!(
         text.contains("vectors   chroma http://127.0.0.1:1"),
         "{text}"
@@ -710,4 +727,51 @@ async fn cleanup_json(
 ) -> serde_json::Value {
     let out = dal(dir, env, args).await.expect("cleanup");
     serde_json::from_str(out.trim()).expect("json")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn status_reports_health_and_fails_when_a_configured_backend_is_down() {
+    let dir = tempfile::tempdir().expect("dir");
+    let env = HashMap::new();
+    dal(dir.path(), &env, &["init"]).await.expect("init");
+    let status: serde_json::Value = serde_json::from_str(
+        dal(dir.path(), &env, &["status", "--json"])
+            .await
+            .expect("status")
+            .trim(),
+    )
+    .expect("json");
+    let health = &status["health"];
+    assert_eq!(health["backend"], "sqlite", "{health}");
+    assert!(health["round_trip_ms"].is_number(), "{health}");
+    assert_eq!(health["storage"]["kind"], "sqlite", "{health}");
+    assert!(
+        health["storage"]["page_count"].as_u64() > Some(0),
+        "{health}"
+    );
+    assert!(
+        health["pool"]["utilisation_percent"].is_number(),
+        "{health}"
+    );
+    let text = dal(dir.path(), &env, &["status"]).await.expect("status");
+    assert!(text.contains("storage   "), "{text}");
+
+    // A Redis nothing listens on: the report is still printed, and the command fails.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .expect("bind")
+        .local_addr()
+        .expect("addr")
+        .port();
+    let env = HashMap::from([(
+        "REDIS_URL".to_owned(),
+        format!("redis://:hunter2@127.0.0.1:{port}/0"),
+    )]);
+    let (out, result) = dal_output(dir.path(), &env, &["status"]).await;
+    assert!(
+        out.contains("UNREACHABLE"),
+        "the report is printed first: {out}"
+    );
+    let text = format!("{:#}", result.expect_err("the configured cache is down"));
+    assert!(text.contains("unreachable: cache"), "{text}");
+    assert!(!text.contains("hunter2"), "{text}");
 }

@@ -206,11 +206,71 @@ async fn disconnect_then_reconnect(db: &TestDb) {
     m.disconnect().await.expect("disconnect");
 }
 
+async fn health_reports_round_trip_pool_and_sizes(db: &TestDb) {
+    use repository::health::Storage;
+
+    let health = db.manager.health().await.expect("health");
+    assert!(health.round_trip_ms >= 0.0 && health.round_trip_ms.is_finite());
+    assert_eq!(
+        health.pool.max,
+        db.manager.config().max_connections_or_default()
+    );
+    assert_eq!(health.pool.in_use + health.pool.idle, health.pool.open);
+    assert!(health.pool.utilisation_percent <= 100);
+    match (&health.storage, db.backend) {
+        (
+            Storage::Sqlite {
+                page_count,
+                page_size,
+                ..
+            },
+            Backend::Sqlite,
+        ) => {
+            assert_eq!(health.backend, "sqlite");
+            assert!(health.server_version.starts_with("SQLite 3."), "{health:?}");
+            assert!(*page_count > 10, "a migrated file has pages: {health:?}");
+            assert!(page_size.is_power_of_two());
+            assert!(health.unused_indexes.is_empty());
+            assert!(health.slowest_statements.is_none());
+        }
+        (
+            Storage::Postgres {
+                database_bytes,
+                tables,
+            },
+            Backend::Postgres,
+        ) => {
+            assert_eq!(health.backend, "postgres");
+            assert!(
+                health.server_version.starts_with("PostgreSQL"),
+                "{health:?}"
+            );
+            assert!(*database_bytes > 0);
+            let content = tables
+                .iter()
+                .find(|t| t.table == "content_metadata")
+                .expect("every table is listed");
+            assert!(content.bytes > 0, "indexes count too: {content:?}");
+            // A fresh database has scanned none of its secondary indexes; those enforcing a
+            // key or a UNIQUE constraint are never reported.
+            let names: Vec<&str> = health
+                .unused_indexes
+                .iter()
+                .map(|i| i.index.as_str())
+                .collect();
+            assert!(names.contains(&"idx_search_cache_expires_at"), "{names:?}");
+            assert!(!names.iter().any(|n| n.ends_with("_pkey")), "{names:?}");
+        }
+        (storage, backend) => panic!("{backend:?} reported {storage:?}"),
+    }
+}
+
 tests::db_tests!(
     execute_and_fetch,
     transactions_are_all_or_nothing,
     errors_are_typed,
-    disconnect_then_reconnect
+    disconnect_then_reconnect,
+    health_reports_round_trip_pool_and_sizes
 );
 
 async fn pragma(conn: &impl ConnectionTrait, name: &str) -> String {

@@ -1,6 +1,8 @@
 //! The one integration-test binary: SQLite always, PostgreSQL with `DAL_TEST_DATABASE_URL`,
 //! Redis with `DAL_TEST_REDIS_URL`.
 
+mod assistant;
+mod backup;
 mod cache;
 mod chat;
 mod chroma;

@@ -7,6 +7,7 @@
 //! [`CleanupJobs`]; `dal cleanup --only chat` fills in one of them, and [`run_cleanup`] runs
 //! what is filled in, in the order of [`System::ALL`], into one [`CleanupSummary`].
 
+pub mod assistant;
 pub mod chat;
 pub mod docsync;
 pub mod knowledge;
@@ -17,6 +18,7 @@ use repository::knowledge::search_cache::CleanupReport;
 use repository::knowledge::{SearchCacheRepository, SearchCacheStore};
 use serde::Serialize;
 
+pub use assistant::{AssistantCleanup, AssistantJobs, cleanup_assistant};
 pub use chat::{ChatCleanup, ChatJobs, OrphanOutcome, cleanup_chat};
 pub use docsync::{DocsyncCleanup, DocsyncJobs, cleanup_docsync};
 pub use knowledge::{cleanup, seed};
@@ -34,11 +36,13 @@ pub enum System {
     Chat,
     /// Seed 002: recommendations and decisions older than `docsync.purge_days`.
     Docsync,
+    /// Seed 003: expired schema cache, stale sessions, old system logs and query history.
+    Assistant,
 }
 
 impl System {
     /// Every system with cleanups, in the order they run.
-    pub const ALL: [Self; 3] = [Self::Knowledge, Self::Chat, Self::Docsync];
+    pub const ALL: [Self; 4] = [Self::Knowledge, Self::Chat, Self::Docsync, Self::Assistant];
 }
 
 /// The cleanups to run: each system's repositories, or `None` when it is not to run.
@@ -50,6 +54,8 @@ pub struct CleanupJobs {
     pub chat: Option<ChatJobs>,
     /// Seed 002's purge.
     pub docsync: Option<DocsyncJobs>,
+    /// Seed 003's jobs.
+    pub assistant: Option<AssistantJobs>,
 }
 
 impl CleanupJobs {
@@ -71,6 +77,9 @@ impl CleanupJobs {
         if runs(System::Docsync) {
             jobs.docsync = Some(DocsyncJobs::from_app(app));
         }
+        if runs(System::Assistant) {
+            jobs.assistant = Some(AssistantJobs::from_app(app));
+        }
         Ok(jobs)
     }
 }
@@ -87,6 +96,9 @@ pub struct CleanupSummary {
     /// The docsync system's purge.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub docsync: Option<DocsyncCleanup>,
+    /// The assistant system's jobs.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub assistant: Option<AssistantCleanup>,
 }
 
 /// Run the cleanups `jobs` holds, one system after another.
@@ -104,6 +116,9 @@ pub async fn run_cleanup(jobs: &CleanupJobs, chunk_size: Option<u64>) -> Result<
     if let Some(docsync) = &jobs.docsync {
         summary.docsync = Some(cleanup_docsync(docsync).await?);
     }
+    if let Some(assistant) = &jobs.assistant {
+        summary.assistant = Some(cleanup_assistant(assistant, chunk_size).await?);
+    }
     Ok(summary)
 }
 
@@ -120,6 +135,9 @@ impl CleanupSummary {
         }
         if let Some(docsync) = &self.docsync {
             docsync.render(&mut lines);
+        }
+        if let Some(assistant) = &self.assistant {
+            assistant.render(&mut lines);
         }
         lines.join("\n")
     }

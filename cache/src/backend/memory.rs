@@ -18,6 +18,7 @@ use moka::ops::compute::Op;
 use super::{BackendKind, CacheBackend, KeyTtl};
 use crate::error::{CacheErrorKind, Error, Result};
 use crate::glob;
+use crate::pubsub::{ChannelHub, ChannelReceiver};
 
 #[derive(Debug, Clone)]
 enum Stored {
@@ -105,6 +106,8 @@ fn deadline(now: Instant, ttl: Duration) -> Option<Instant> {
 /// The in-process cache (moka): the default when no Redis is configured.
 pub struct MemoryBackend {
     cache: Cache<String, Entry>,
+    /// Pub/sub: one in-process broadcast channel per subscribed channel name.
+    hub: Arc<ChannelHub>,
 }
 
 impl std::fmt::Debug for MemoryBackend {
@@ -127,7 +130,10 @@ impl MemoryBackend {
             })
             .expire_after(Deadline)
             .build();
-        Self { cache }
+        Self {
+            cache,
+            hub: ChannelHub::new(),
+        }
     }
 
     /// Number of entries (approximate: expired entries may still be counted until evicted).
@@ -417,6 +423,15 @@ impl CacheBackend for MemoryBackend {
 
     async fn ping(&self) -> Result<()> {
         Ok(())
+    }
+
+    async fn publish(&self, channel: &str, payload: Bytes) -> Result<()> {
+        self.hub.deliver(channel, payload);
+        Ok(())
+    }
+
+    async fn subscribe(&self, channels: &[String]) -> Result<Vec<ChannelReceiver>> {
+        channels.iter().map(|c| self.hub.subscribe(c)).collect()
     }
 
     async fn shutdown(&self) -> Result<()> {

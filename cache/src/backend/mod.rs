@@ -18,7 +18,8 @@ use bytes::Bytes;
 pub use memory::MemoryBackend;
 pub use redis::RedisBackend;
 
-use crate::error::Result;
+use crate::error::{CacheErrorKind, Error, Result};
+use crate::pubsub::ChannelReceiver;
 
 /// Which backend a manager runs on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -191,10 +192,42 @@ pub trait CacheBackend: Send + Sync + fmt::Debug + 'static {
     /// [`crate::Error::Cache`] when the backend is unreachable.
     async fn ping(&self) -> Result<()>;
 
+    /// `PUBLISH channel payload`: hand `payload` to every current subscription of `channel`
+    /// (on Redis Cluster, of the whole cluster). Nothing is stored for later subscribers.
+    ///
+    /// The default refuses: a backend without pub/sub.
+    ///
+    /// # Errors
+    /// [`crate::Error::Cache`] on a backend failure or when the backend has no pub/sub.
+    async fn publish(&self, channel: &str, payload: Bytes) -> Result<()> {
+        let _ = (channel, payload);
+        Err(no_pubsub())
+    }
+
+    /// `SUBSCRIBE channels…`: one receiver per channel, in the order given, each receiving the
+    /// payloads published on its channel once this has returned. `channels` is not empty and
+    /// holds no duplicates.
+    ///
+    /// The default refuses: a backend without pub/sub.
+    ///
+    /// # Errors
+    /// [`crate::Error::Cache`] on a backend failure or when the backend has no pub/sub.
+    async fn subscribe(&self, channels: &[String]) -> Result<Vec<ChannelReceiver>> {
+        let _ = channels;
+        Err(no_pubsub())
+    }
+
     /// Close connections; later calls fail with [`crate::Error::Cache`] (Redis) or keep working
     /// (memory).
     ///
     /// # Errors
     /// [`crate::Error::Cache`] if closing fails.
     async fn shutdown(&self) -> Result<()>;
+}
+
+fn no_pubsub() -> Error {
+    Error::cache(
+        CacheErrorKind::Backend,
+        "this cache backend has no publish/subscribe",
+    )
 }

@@ -15,12 +15,15 @@
 //! Cluster. Scripts run by `EVALSHA`, falling back to `EVAL` (which caches them) on `NOSCRIPT`.
 
 use std::collections::{BTreeMap, HashMap};
+use std::sync::{Arc, Weak};
 use std::time::Duration;
 
 use async_trait::async_trait;
 use bytes::Bytes;
-use fred::clients::{Client, Pool};
-use fred::interfaces::{ClientLike, EventInterface, HashesInterface, KeysInterface, LuaInterface};
+use fred::clients::{Client, Pool, SubscriberClient};
+use fred::interfaces::{
+    ClientLike, EventInterface, HashesInterface, KeysInterface, LuaInterface, PubsubInterface,
+};
 use fred::types::config::{
     Config, ConnectionConfig, PerformanceConfig, ReconnectPolicy, TcpConfig, UnresponsiveConfig,
 };
@@ -28,11 +31,17 @@ use fred::types::scan::{ScanResult, Scanner};
 use fred::types::scripts::Script;
 use fred::types::{Builder, Expiration, FromValue, Key, SetOptions, Value};
 use futures::{Stream, StreamExt};
+use tokio::sync::{OnceCell, broadcast, mpsc};
 
 use super::{BackendKind, CacheBackend, KeyTtl};
 use crate::config::CacheConfig;
 use crate::error::{CacheErrorKind, Error, Result};
+use crate::pubsub::{ChannelHub, ChannelReceiver};
 use crate::redact::redact_url;
+
+/// Messages the subscriber connection buffers for the routing task before it drops some (it
+/// only hands them on, so it falls behind only under extreme bursts; drops are logged).
+const ROUTER_CAPACITY: usize = 16 * 1024;
 
 /// `INCRBY`, then `PEXPIRE` if the key has no expiry yet: `{value, ttl_ms}`.
 const INCR_EXPIRE: &str = r"
@@ -86,12 +95,119 @@ struct Scripts {
     hash_update: Script,
 }
 
-/// Redis (standalone or Cluster) through a fred connection pool.
+/// Redis (standalone or Cluster) through a fred connection pool, plus a dedicated subscriber
+/// connection for pub/sub, opened at the first [`CacheBackend::subscribe`].
 pub struct RedisBackend {
     pool: Pool,
     cluster: bool,
     target: String,
     scripts: Scripts,
+    /// The pool's settings, for the subscriber connection.
+    builder: Builder,
+    connect_timeout: Duration,
+    command_timeout: Duration,
+    pubsub: OnceCell<PubSub>,
+}
+
+/// The subscriber side of pub/sub: fred's `SubscriberClient` (its own connection, which
+/// resubscribes to every tracked channel after a reconnection), the hub that fans its messages
+/// out to local subscriptions, and the background tasks tying them together.
+struct PubSub {
+    client: SubscriberClient,
+    hub: Arc<ChannelHub>,
+    /// Serializes `SUBSCRIBE` and `UNSUBSCRIBE`, so that unsubscribing a channel whose last
+    /// subscription went away never overtakes a new subscription to it; holds the probe.
+    order: Arc<tokio::sync::Mutex<Probe>>,
+    tasks: Vec<tokio::task::AbortHandle>,
+}
+
+impl Drop for PubSub {
+    fn drop(&mut self) {
+        for task in &self.tasks {
+            task.abort();
+        }
+        self.hub.close();
+    }
+}
+
+/// A channel private to one backend (a random name), subscribed with every `SUBSCRIBE`: a
+/// nonce published on it and received back confirms that the server has processed the command.
+struct Probe {
+    channel: String,
+    rx: ChannelReceiver,
+}
+
+fn subscribe_timeout() -> Error {
+    Error::cache(
+        CacheErrorKind::Timeout,
+        "SUBSCRIBE was not confirmed within twice the command timeout",
+    )
+}
+
+/// Hand every message of the subscriber connection to the hub, until the connection is closed
+/// or the hub is gone. Logs counts only, never a channel or a payload.
+async fn route(mut messages: broadcast::Receiver<fred::types::Message>, hub: Weak<ChannelHub>) {
+    loop {
+        match messages.recv().await {
+            Ok(message) => {
+                let Some(hub) = hub.upgrade() else { return };
+                match message.value.convert::<Bytes>() {
+                    Ok(payload) => {
+                        hub.deliver(&message.channel, payload);
+                    }
+                    Err(_) => tracing::debug!(
+                        cache.backend = "redis",
+                        "pub/sub message without a byte payload ignored"
+                    ),
+                }
+            }
+            Err(broadcast::error::RecvError::Lagged(n)) => tracing::warn!(
+                cache.backend = "redis",
+                cache.missed_messages = n,
+                "pub/sub messages dropped: the routing task fell behind"
+            ),
+            Err(broadcast::error::RecvError::Closed) => {
+                if let Some(hub) = hub.upgrade() {
+                    hub.close();
+                }
+                return;
+            }
+        }
+    }
+}
+
+/// `UNSUBSCRIBE` each channel reported idle by the hub, if it still is once the subscription
+/// order lock is held.
+async fn unsubscribe_idle(
+    mut idle: mpsc::UnboundedReceiver<String>,
+    client: SubscriberClient,
+    hub: Weak<ChannelHub>,
+    order: Arc<tokio::sync::Mutex<Probe>>,
+    timeout: Duration,
+) {
+    while let Some(channel) = idle.recv().await {
+        let Some(hub) = hub.upgrade() else { return };
+        let _order = order.lock().await;
+        if !hub.remove_if_idle(&channel) {
+            continue;
+        }
+        drop(hub);
+        if !client.is_connected() {
+            // Not queued for the reconnection, where it could overtake a new SUBSCRIBE: the
+            // channel stays tracked and resubscribed, and the hub drops its messages.
+            continue;
+        }
+        // An empty list would mean *every* channel: never send one.
+        let result = tokio::time::timeout(timeout, client.unsubscribe(channel)).await;
+        if !matches!(result, Ok(Ok(()))) {
+            // Still tracked by the client (resubscribed after a reconnection): its messages
+            // are then dropped by the hub, which no longer knows the channel.
+            tracing::debug!(
+                cache.backend = "redis",
+                "UNSUBSCRIBE of an idle channel failed"
+            );
+        }
+    }
 }
 
 impl std::fmt::Debug for RedisBackend {
@@ -151,10 +267,12 @@ impl RedisBackend {
         let mut policy = ReconnectPolicy::new_exponential(0, 100, 2_000, 2);
         policy.set_jitter(100);
 
-        let pool = Builder::from_config(fred_config)
+        let mut builder = Builder::from_config(fred_config);
+        builder
             .set_performance_config(performance)
             .set_connection_config(connection)
-            .set_policy(policy)
+            .set_policy(policy);
+        let pool = builder
             .build_pool(config.pool_size)
             .map_err(|e| Error::Config(format!("Redis pool: {}", e.details())))?;
 
@@ -196,7 +314,67 @@ impl RedisBackend {
                 hash_replace: Script::from_lua(HASH_REPLACE),
                 hash_update: Script::from_lua(HASH_UPDATE),
             },
+            builder,
+            connect_timeout: config.connect_timeout,
+            command_timeout: config.command_timeout,
+            pubsub: OnceCell::new(),
         })
+    }
+
+    /// The subscriber side, started at the first call: a dedicated connection (pub/sub cannot
+    /// share the pool's), waited for at most the connect timeout; when Redis is down it keeps
+    /// reconnecting in the background like the pool.
+    async fn pubsub(&self) -> Result<&PubSub> {
+        self.pubsub
+            .get_or_try_init(|| async {
+                let mut builder = self.builder.clone();
+                let mut performance = builder.get_performance_config().clone();
+                performance.broadcast_channel_capacity = ROUTER_CAPACITY;
+                builder.set_performance_config(performance);
+                let client = builder
+                    .build_subscriber_client()
+                    .map_err(|e| Error::Config(format!("Redis subscriber: {}", e.details())))?;
+                let shown = self.target.clone();
+                let on_reconnect = client.on_reconnect(move |server| {
+                    tracing::info!(cache.backend = "redis", cache.target = %shown, server = %server, "pub/sub connection (re)established");
+                    async { Ok(()) }
+                });
+                let (idle_tx, idle_rx) = mpsc::unbounded_channel();
+                let hub = ChannelHub::with_idle_reports(idle_tx);
+                let probe = format!("__dal:pubsub:probe:{:016x}", rand::random::<u64>());
+                let order = Arc::new(tokio::sync::Mutex::new(Probe {
+                    rx: hub.subscribe(&probe)?,
+                    channel: probe,
+                }));
+                let tasks = vec![
+                    tokio::spawn(route(client.message_rx(), Arc::downgrade(&hub))).abort_handle(),
+                    tokio::spawn(unsubscribe_idle(
+                        idle_rx,
+                        client.clone(),
+                        Arc::downgrade(&hub),
+                        Arc::clone(&order),
+                        self.command_timeout,
+                    ))
+                    .abort_handle(),
+                    // Resubscribes to every tracked channel after each reconnection.
+                    client.manage_subscriptions().abort_handle(),
+                    on_reconnect.abort_handle(),
+                ];
+                drop(client.connect());
+                if tokio::time::timeout(self.connect_timeout, client.wait_for_connect())
+                    .await
+                    .is_err()
+                {
+                    tracing::warn!(cache.backend = "redis", cache.target = %self.target, "pub/sub connection not open within the connect timeout; reconnecting in the background");
+                }
+                Ok(PubSub {
+                    client,
+                    hub,
+                    order,
+                    tasks,
+                })
+            })
+            .await
     }
 
     /// The URL with any password redacted.
@@ -446,7 +624,70 @@ impl CacheBackend for RedisBackend {
         Ok(())
     }
 
+    async fn publish(&self, channel: &str, payload: Bytes) -> Result<()> {
+        // Any pooled connection: on Cluster, a PUBLISH reaches the subscribers of every node.
+        let _: i64 = self
+            .client()?
+            .publish(channel, Value::Bytes(payload))
+            .await?;
+        Ok(())
+    }
+
+    async fn subscribe(&self, channels: &[String]) -> Result<Vec<ChannelReceiver>> {
+        let pubsub = self.pubsub().await?;
+        let mut probe = pubsub.order.lock().await;
+        // Receivers first, so that nothing published once SUBSCRIBE is confirmed is lost; on a
+        // failure they are dropped again, which unsubscribes what is left unused.
+        let receivers = channels
+            .iter()
+            .map(|c| pubsub.hub.subscribe(c))
+            .collect::<Result<Vec<_>>>()?;
+        if !pubsub.client.is_connected() {
+            return Err(unavailable());
+        }
+        let mut names: Vec<Key> = channels.iter().map(|c| Key::from(c.as_str())).collect();
+        // The probe channel rides along in the same SUBSCRIBE (one command, processed at once).
+        names.push(Key::from(probe.channel.as_str()));
+        let deadline = tokio::time::Instant::now() + self.command_timeout * 2;
+        match tokio::time::timeout_at(deadline, pubsub.client.subscribe(names)).await {
+            Ok(Ok(())) => {}
+            Ok(Err(e)) => return Err(e.into()),
+            Err(_) => return Err(subscribe_timeout()),
+        }
+        // fred completes SUBSCRIBE once it is written: its confirmation arrives out of band. A
+        // nonce published on the probe channel coming back proves that the server has
+        // processed it; only then can a publish from anywhere reach the new subscriptions.
+        let nonce = Bytes::from(format!("{:016x}", rand::random::<u64>()));
+        loop {
+            let published =
+                tokio::time::timeout_at(deadline, self.publish(&probe.channel, nonce.clone()))
+                    .await;
+            match published {
+                Ok(Ok(())) => {}
+                Ok(Err(e)) => return Err(e),
+                Err(_) => return Err(subscribe_timeout()),
+            }
+            let retry = (tokio::time::Instant::now() + Duration::from_millis(50)).min(deadline);
+            loop {
+                match tokio::time::timeout_at(retry, probe.rx.recv_payload()).await {
+                    Ok(Some(payload)) if payload == nonce => return Ok(receivers),
+                    // An older nonce, from a retry of this or an earlier call.
+                    Ok(Some(_)) => {}
+                    Ok(None) => return Err(unavailable()),
+                    Err(_) => break,
+                }
+            }
+            if tokio::time::Instant::now() >= deadline {
+                return Err(subscribe_timeout());
+            }
+        }
+    }
+
     async fn shutdown(&self) -> Result<()> {
+        if let Some(pubsub) = self.pubsub.get() {
+            pubsub.hub.close();
+            let _ = pubsub.client.quit().await;
+        }
         self.pool.quit().await?;
         Ok(())
     }
@@ -457,7 +698,11 @@ impl Drop for RedisBackend {
         // Stop the reconnecting connection tasks when the last manager handle goes away.
         if let Ok(handle) = tokio::runtime::Handle::try_current() {
             let pool = self.pool.clone();
+            let subscriber = self.pubsub.get().map(|p| p.client.clone());
             handle.spawn(async move {
+                if let Some(subscriber) = subscriber {
+                    let _ = subscriber.quit().await;
+                }
                 let _ = pool.quit().await;
             });
         }

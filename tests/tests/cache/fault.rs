@@ -54,6 +54,8 @@ async fn every_call_fails_fast(cache: &CacheManager) {
     fails_fast("session", cache.sessions().create("s", &json!({"a": 1}))).await;
     fails_fast("lock", cache.locks().acquire("l", Duration::from_secs(5))).await;
     fails_fast("ping", cache.ping()).await;
+    fails_fast("publish", cache.publish("channel", "payload")).await;
+    fails_fast("subscribe", cache.subscribe(["channel"])).await;
 
     // Cache-aside still answers, from the loader.
     let start = Instant::now();

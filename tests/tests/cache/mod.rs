@@ -2,9 +2,13 @@
 //! `DAL_TEST_REDIS_URL` (each test under its own key prefix; the server is never flushed). Plus a
 //! fault test (a closed port), a recovery test (a private `redis-server` stopped and restarted)
 //! and the whole suite on a private three-node Redis Cluster, when `redis-server` is installed.
+//! Pub/sub: the same suite, a subscriber surviving a restart of a private `redis-server`, and
+//! the Redis Cluster of `DAL_TEST_REDIS_CLUSTER_URL` (`scripts/test` starts one on 7000-7002).
 
 mod cluster;
 mod fault;
+mod pubsub;
+mod pubsub_servers;
 mod server;
 mod suite;
 
@@ -130,9 +134,28 @@ macro_rules! suite_list {
             sessions,
             session_expiry,
             health,
+            pubsub_delivers_in_order,
+            pubsub_fan_out_and_unsubscribe,
+            pubsub_prefixes_isolate,
+            pubsub_concurrent_publishers,
+            pubsub_invalid_arguments,
+        );
+    };
+}
+
+/// The pub/sub tests of `suite_list!`, also run on the Redis Cluster of
+/// `DAL_TEST_REDIS_CLUSTER_URL` (`pubsub_servers.rs`).
+macro_rules! pubsub_list {
+    ($callback:ident) => {
+        $callback!(
+            pubsub_delivers_in_order,
+            pubsub_fan_out_and_unsubscribe,
+            pubsub_prefixes_isolate,
+            pubsub_concurrent_publishers,
+            pubsub_invalid_arguments,
         );
     };
 }
 
 suite_list!(cache_tests);
-pub(crate) use suite_list;
+pub(crate) use {pubsub_list, suite_list};

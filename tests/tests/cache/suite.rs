@@ -11,6 +11,12 @@ use tokio::task::JoinSet;
 
 use super::Env;
 
+// The pub/sub tests live in their own file; the macros find every test here.
+pub use super::pubsub::{
+    pubsub_concurrent_publishers, pubsub_delivers_in_order, pubsub_fan_out_and_unsubscribe,
+    pubsub_invalid_arguments, pubsub_prefixes_isolate,
+};
+
 const MINUTE: Duration = Duration::from_secs(60);
 
 fn ms(n: u64) -> Duration {
