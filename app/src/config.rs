@@ -567,6 +567,7 @@ struct FileConfig {
     chat: ChatSection,
     #[serde(default)]
     docsync: DocsyncSection,
+    #[serde(default)]
     assistant: AssistantSection,
     #[serde(default)]
     vector: VectorSection,
