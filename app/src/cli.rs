@@ -85,7 +85,8 @@ pub enum Command {
         json: bool,
     },
     /// Delete expired search-cache rows, chat conversations older than `chat.keep_days`,
-    /// expired rate-limit rows and orphaned chunks (once, or on a schedule until interrupted).
+    /// expired rate-limit rows, orphaned chunks, and docsync recommendations and decisions
+    /// older than `docsync.purge_days` (once, or on a schedule until interrupted).
     Cleanup {
         /// Only these systems' jobs (comma-separated).
         #[arg(long, value_enum, value_delimiter = ',', value_name = "SYSTEM")]
@@ -137,6 +138,12 @@ pub enum Command {
         #[command(subcommand)]
         action: VectorCommand,
     },
+    /// The docsync system (seed 002): change detection over a tree.
+    Docsync {
+        /// What to do.
+        #[command(subcommand)]
+        action: DocsyncCommand,
+    },
     /// Load the reference and development data (idempotent): the knowledge system's
     /// technology mappings, the platform's development users, agents, projects and tasks.
     Seed {
@@ -177,6 +184,21 @@ pub enum AuditCommand {
         #[arg(long, value_name = "DIR")]
         out: Option<PathBuf>,
         /// Print the manifest as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+/// `dal docsync …`.
+#[derive(Debug, Subcommand)]
+pub enum DocsyncCommand {
+    /// Walk DIR (skipping what `.gitignore` excludes), record every file's time, size and MD5
+    /// (reading only files that are new or whose time or size moved), and report new, changed,
+    /// unchanged and deleted files.
+    Scan {
+        /// The tree to scan.
+        dir: PathBuf,
+        /// Print JSON.
         #[arg(long)]
         json: bool,
     },
@@ -493,6 +515,16 @@ pub async fn run(
         Command::Vector { action } => {
             let app = App::connect(config).await?;
             vector_command(&app, action, out).await?;
+            app.close().await
+        }
+        Command::Docsync {
+            action: DocsyncCommand::Scan { dir, json },
+        } => {
+            let app = App::connect(config).await?;
+            let files = repository::docsync::FileMetadataStore::new(app.conn.clone());
+            let report =
+                crate::docsync::scan(&files, &dir, crate::docsync::progress_wanted()).await?;
+            crate::docsync::print(&report, json, out)?;
             app.close().await
         }
         Command::Bench { .. } => unreachable!("handled before configuration is loaded"),

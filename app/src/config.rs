@@ -41,6 +41,8 @@ pub struct Config {
     pub cache: CacheSection,
     /// The chat system's rate limit and retention.
     pub chat: ChatSection,
+    /// The docsync system's purge.
+    pub docsync: DocsyncSection,
     /// The assistant system's retention windows and logging sink.
     pub assistant: AssistantSection,
     /// Where vector collections live, and the dimension of the collections `dal init` creates.
@@ -352,6 +354,36 @@ impl ChatSection {
     }
 }
 
+/// `[docsync]` of the config file (and `DAL_DOCSYNC_PURGE_DAYS`): seed 002's settings. Unset
+/// keys keep the seed's defaults.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DocsyncSection {
+    /// Days recommendations and developer decisions are kept (the seed's "7-day purge",
+    /// default 7), at least 1.
+    pub purge_days: Option<u32>,
+}
+
+impl DocsyncSection {
+    /// The variable that overrides `purge_days`.
+    const PURGE_DAYS_VARIABLE: &'static str = "DAL_DOCSYNC_PURGE_DAYS";
+
+    /// The days recommendations and decisions are kept.
+    #[must_use]
+    pub fn purge_days(&self) -> u32 {
+        self.purge_days
+            .unwrap_or(repository::docsync::DEFAULT_PURGE_DAYS)
+    }
+
+    /// Refuse a 0, naming the key as `name`.
+    fn check(&self, name: impl Fn() -> String) -> Result<(), ConfigError> {
+        if self.purge_days == Some(0) {
+            return Err(ConfigError::new(name(), "must be at least 1"));
+        }
+        Ok(())
+    }
+}
+
 /// `[assistant]` of the config file (and the `DAL_ASSISTANT_*` variables): seed 003's retention
 /// windows and the logging sink. Unset keys keep the defaults (DESIGN.md: query history 90 days,
 /// system logs 30 days, sessions idle, revoked or deleted 30 days; the sink off, at WARN).
@@ -534,6 +566,8 @@ struct FileConfig {
     #[serde(default)]
     chat: ChatSection,
     #[serde(default)]
+    docsync: DocsyncSection,
+    #[serde(default)]
     assistant: AssistantSection,
     #[serde(default)]
     vector: VectorSection,
@@ -563,6 +597,7 @@ impl fmt::Debug for Config {
             .field("database", &self.database)
             .field("cache", &self.cache)
             .field("chat", &self.chat)
+            .field("docsync", &self.docsync)
             .field("assistant", &self.assistant)
             .field("vector", &self.vector)
             .finish()
@@ -745,6 +780,12 @@ impl Config {
             };
             one.check(|_| name.to_owned())?;
         }
+        let mut docsync = file.docsync;
+        docsync.check(|| file_key("[docsync] purge_days"))?;
+        if let Some(n) = u32_of(DocsyncSection::PURGE_DAYS_VARIABLE)? {
+            docsync.purge_days = Some(n);
+            docsync.check(|| DocsyncSection::PURGE_DAYS_VARIABLE.to_owned())?;
+        }
         let assistant = file.assistant.merged(var, u32_of, file_key)?;
         let vector = {
             let file_vector = file.vector;
@@ -792,6 +833,7 @@ impl Config {
             database,
             cache,
             chat,
+            docsync,
             assistant,
             vector,
         })
@@ -896,6 +938,37 @@ mod tests {
         std::fs::write(dir.path().join("dal.toml"), "[chat]\nkeep_days = 0\n").expect("write");
         let err = Config::from_sources(dir.path(), &env(&[]), None).expect_err("file 0");
         assert!(format!("{err:#}").contains("[chat] keep_days"), "{err:#}");
+    }
+
+    #[test]
+    fn docsync_purge_days_default_to_seven_and_the_environment_wins() {
+        let dir = tempfile::tempdir().expect("dir");
+        let config = Config::from_sources(dir.path(), &env(&[]), None).expect("defaults");
+        assert_eq!(config.docsync.purge_days(), 7);
+        std::fs::write(dir.path().join("dal.toml"), "[docsync]\npurge_days = 3\n").expect("write");
+        let config = Config::from_sources(dir.path(), &env(&[]), None).expect("file");
+        assert_eq!(config.docsync.purge_days(), 3);
+        let config =
+            Config::from_sources(dir.path(), &env(&[("DAL_DOCSYNC_PURGE_DAYS", "14")]), None)
+                .expect("env");
+        assert_eq!(config.docsync.purge_days(), 14);
+        for value in ["0", "a week"] {
+            let err =
+                Config::from_sources(dir.path(), &env(&[("DAL_DOCSYNC_PURGE_DAYS", value)]), None)
+                    .expect_err("refused");
+            assert!(
+                format!("{err:#}").contains("DAL_DOCSYNC_PURGE_DAYS"),
+                "{err:#}"
+            );
+        }
+        std::fs::write(dir.path().join("dal.toml"), "[docsync]\npurge_days = 0\n").expect("write");
+        let err = Config::from_sources(dir.path(), &env(&[]), None).expect_err("file 0");
+        assert!(
+            format!("{err:#}").contains("[docsync] purge_days"),
+            "{err:#}"
+        );
+        std::fs::write(dir.path().join("dal.toml"), "[docsync]\nkeep = 1\n").expect("write");
+        assert!(Config::from_sources(dir.path(), &env(&[]), None).is_err());
     }
 
     #[test]

@@ -5,6 +5,7 @@ pub mod backup;
 mod bench;
 pub mod cli;
 pub mod config;
+pub mod docsync;
 pub mod log_sink;
 pub mod maintenance;
 pub mod migrate;

@@ -14,6 +14,7 @@ mod m20261124_000010_create_content_query_index;
 mod m20261201_000010_convert_sqlite_column_types;
 mod m20261201_000020_create_vector_tables;
 mod m20261201_000030_convert_conversation_sources;
+mod m20261201_000040_widen_docsync_sizes;
 
 /// Every migration of the workspace, oldest first.
 pub struct Migrator;
@@ -32,6 +33,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261201_000010_convert_sqlite_column_types::Migration),
             Box::new(m20261201_000020_create_vector_tables::Migration),
             Box::new(m20261201_000030_convert_conversation_sources::Migration),
+            Box::new(m20261201_000040_widen_docsync_sizes::Migration),
         ]
     }
 }

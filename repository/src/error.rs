@@ -26,6 +26,20 @@ pub enum Error {
         /// The offending value, as text.
         value: String,
     },
+    /// A status move the row's lifecycle does not allow (an inconsistency `Resolved` →
+    /// `Pending`, a decision on a recommendation that is no longer `Active`, …); nothing was
+    /// written. `from` is the status the row had when the move was refused.
+    #[error("{entity} {key}: cannot move from {from} to {to}")]
+    Transition {
+        /// The kind of row.
+        entity: &'static str,
+        /// Its key.
+        key: String,
+        /// Its status when the move was refused.
+        from: String,
+        /// The status asked for.
+        to: String,
+    },
     /// The manager is not connected (never connected, or disconnected).
     #[error("database is not connected")]
     NotConnected,

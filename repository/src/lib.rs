@@ -12,6 +12,7 @@ pub mod assistant;
 pub mod bulk;
 pub mod chat;
 pub mod config;
+pub mod docsync;
 pub mod error;
 pub mod health;
 pub mod knowledge;
@@ -35,7 +36,7 @@ pub use mockall;
 pub use page::Page;
 pub use sea_orm;
 pub use sea_orm::{DatabaseConnection, DatabaseTransaction, DbBackend, JsonValue, Value};
-pub use types::{ContentHash, HttpUrl, QueryHash, UuidText};
+pub use types::{ContentHash, DocPath, HttpUrl, Md5Digest, QueryHash, UuidText};
 pub use uuid;
 
 #[cfg(test)]

@@ -6,6 +6,8 @@
 //! | [`ContentHash`] | a content digest | SHA-256: exactly 64 lowercase hexadecimal digits |
 //! | [`QueryHash`] | a digest of a normalised query | 32 to 128 lowercase hexadecimal digits, even (MD5 to SHA-512) |
 //! | [`HttpUrl`] | a link to a document or a site | an absolute `http`/`https` URL with a host and no credentials, no surrounding white space |
+//! | [`Md5Digest`] | an MD5 file digest (change detection) | exactly 32 lowercase hexadecimal digits |
+//! | [`DocPath`] | the path of a tracked document or file | not empty, at most 4,096 characters, no NUL, no surrounding white space |
 //! | [`UuidText`] | a UUID stored as text | any form the `uuid` crate reads; kept and shown hyphenated, lowercase (36 characters) |
 //!
 //! Each type:
@@ -288,6 +290,68 @@ impl HttpUrl {
         url::Url::parse(&self.0).ok()
     }
 }
+
+fn check_md5(field: &str, value: &str) -> Result<()> {
+    check_hex(
+        field,
+        value,
+        value.len() == 32,
+        "must be an MD5 digest: 32 lowercase hexadecimal digits",
+    )
+}
+
+/// Longest [`DocPath`] accepted, in characters (Linux's `PATH_MAX`).
+pub const MAX_DOC_PATH_LEN: usize = 4096;
+
+fn check_doc_path(field: &str, value: &str) -> Result<()> {
+    if value.trim().is_empty() {
+        return Err(Error::validation(
+            field,
+            "must not be empty",
+            format!("{value:?}"),
+        ));
+    }
+    if value.trim() != value {
+        return Err(Error::validation(
+            field,
+            "must not start or end with white space",
+            format!("{value:?}"),
+        ));
+    }
+    if value.contains('\0') {
+        return Err(Error::validation(
+            field,
+            "must not contain NUL",
+            format!("{value:?}"),
+        ));
+    }
+    let len = value.chars().count();
+    if len > MAX_DOC_PATH_LEN {
+        return Err(Error::validation(
+            field,
+            format!("must be at most {MAX_DOC_PATH_LEN} characters"),
+            format!("{len} characters"),
+        ));
+    }
+    Ok(())
+}
+
+validated_text!(
+    /// An MD5 digest of a file's content, 32 lowercase hexadecimal digits, as Python's
+    /// `hashlib.md5(...).hexdigest()` writes it (seed 002's `md5_digest`).
+    Md5Digest,
+    field = "md5_digest",
+    check = check_md5
+);
+
+validated_text!(
+    /// The path of a tracked document or file (seed 002's `path` columns), kept exactly as
+    /// given: not empty, at most [`MAX_DOC_PATH_LEN`] characters, no NUL, no surrounding white
+    /// space.
+    DocPath,
+    field = "path",
+    check = check_doc_path
+);
 
 /// A UUID held as text in a column (`VARCHAR(36)` / `TEXT`): parsed from any form the `uuid`
 /// crate reads (hyphenated, simple, braced, URN; any case), shown, stored and bound hyphenated

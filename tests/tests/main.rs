@@ -8,6 +8,7 @@ mod chat;
 mod chroma;
 mod cli;
 mod database_manager;
+mod docsync;
 mod knowledge;
 mod migrations;
 mod platform;

@@ -1,6 +1,6 @@
 //! Maintenance jobs, one module per system: the knowledge system's expired search cache
 //! (DB-008) and reference-data seed, the chat system's old conversations, expired rate limits
-//! and orphaned chunks (seed 001); each callable from code and from `dal cleanup` / `dal seed`,
+//! and orphaned chunks (seed 001), the docsync system's 7-day purge (seed 002); each callable from code and from `dal cleanup` / `dal seed`,
 //! and a scheduler that repeats a job until told to stop.
 //!
 //! A system's cleanups are a value of its module ([`ChatJobs`]) or a repository, gathered in
@@ -9,6 +9,7 @@
 
 pub mod assistant;
 pub mod chat;
+pub mod docsync;
 pub mod knowledge;
 mod schedule;
 
@@ -19,6 +20,7 @@ use serde::Serialize;
 
 pub use assistant::{AssistantCleanup, AssistantJobs, cleanup_assistant};
 pub use chat::{ChatCleanup, ChatJobs, OrphanOutcome, cleanup_chat};
+pub use docsync::{DocsyncCleanup, DocsyncJobs, cleanup_docsync};
 pub use knowledge::{cleanup, seed};
 pub use schedule::{parse_interval, run_every};
 
@@ -32,13 +34,15 @@ pub enum System {
     Knowledge,
     /// Seed 001: old conversations, expired rate limits, orphaned chunks.
     Chat,
+    /// Seed 002: recommendations and decisions older than `docsync.purge_days`.
+    Docsync,
     /// Seed 003: expired schema cache, stale sessions, old system logs and query history.
     Assistant,
 }
 
 impl System {
     /// Every system with cleanups, in the order they run.
-    pub const ALL: [Self; 3] = [Self::Knowledge, Self::Chat, Self::Assistant];
+    pub const ALL: [Self; 4] = [Self::Knowledge, Self::Chat, Self::Docsync, Self::Assistant];
 }
 
 /// The cleanups to run: each system's repositories, or `None` when it is not to run.
@@ -48,6 +52,8 @@ pub struct CleanupJobs {
     pub search_cache: Option<Box<dyn SearchCacheRepository>>,
     /// Seed 001's jobs.
     pub chat: Option<ChatJobs>,
+    /// Seed 002's purge.
+    pub docsync: Option<DocsyncJobs>,
     /// Seed 003's jobs.
     pub assistant: Option<AssistantJobs>,
 }
@@ -68,6 +74,9 @@ impl CleanupJobs {
         if runs(System::Chat) {
             jobs.chat = Some(ChatJobs::from_app(app, force)?);
         }
+        if runs(System::Docsync) {
+            jobs.docsync = Some(DocsyncJobs::from_app(app));
+        }
         if runs(System::Assistant) {
             jobs.assistant = Some(AssistantJobs::from_app(app));
         }
@@ -84,6 +93,9 @@ pub struct CleanupSummary {
     /// The chat system's jobs.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub chat: Option<ChatCleanup>,
+    /// The docsync system's purge.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub docsync: Option<DocsyncCleanup>,
     /// The assistant system's jobs.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub assistant: Option<AssistantCleanup>,
@@ -101,6 +113,9 @@ pub async fn run_cleanup(jobs: &CleanupJobs, chunk_size: Option<u64>) -> Result<
     if let Some(chat) = &jobs.chat {
         summary.chat = Some(cleanup_chat(chat, chunk_size).await?);
     }
+    if let Some(docsync) = &jobs.docsync {
+        summary.docsync = Some(cleanup_docsync(docsync).await?);
+    }
     if let Some(assistant) = &jobs.assistant {
         summary.assistant = Some(cleanup_assistant(assistant, chunk_size).await?);
     }
@@ -117,6 +132,9 @@ impl CleanupSummary {
         }
         if let Some(chat) = &self.chat {
             chat.render(&mut lines);
+        }
+        if let Some(docsync) = &self.docsync {
+            docsync.render(&mut lines);
         }
         if let Some(assistant) = &self.assistant {
             assistant.render(&mut lines);

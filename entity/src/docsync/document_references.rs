@@ -19,7 +19,7 @@ pub struct Model {
     pub r#type: DocumentType,
     pub last_modified: DbDateTime,
     /// Size in bytes.
-    pub size: i32,
+    pub size: i64,
     /// MD5 of the content, for reliable change detection.
     pub md5_digest: Option<String>,
     /// The document's header sections as JSON.

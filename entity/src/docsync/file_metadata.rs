@@ -16,7 +16,7 @@ pub struct Model {
     pub language: Option<String>,
     pub last_modified: DbDateTime,
     /// Size in bytes.
-    pub size: i32,
+    pub size: i64,
     pub md5_digest: Option<String>,
     /// Extracted functions as JSON.
     pub functions: Option<DbJson>,

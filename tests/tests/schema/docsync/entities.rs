@@ -34,7 +34,7 @@ async fn entities_round_trip(db: &TestDb) {
         path: format!("doc/DESIGN-{id}.md"),
         r#type: kind,
         last_modified: at - Duration::hours(2),
-        size: 4096 + id,
+        size: 4096 + i64::from(id),
         md5_digest: Some("9e107d9d372bb6826bd81d3542a419d6".to_owned()),
         header_sections: Some(j!({"intent": "Explain the design", "design_principles": ["KISS"]})),
     };

@@ -161,7 +161,9 @@ async fn matches_seed(db: &TestDb) {
 /// Every column of seed 002's models with its type and DEFAULT: `Integer, primary_key=True` is
 /// an integer key the database numbers, `Integer` an integer, `String` (and `Enum`, CHECKed) is
 /// `TEXT`, `String` marked `# UUID` and the columns referencing one are UUIDs, `JSON` is `JSON`,
-/// `DateTime` is a timestamp. No column of the models has a `default=`.
+/// `DateTime` is a timestamp. No column of the models has a `default=`. One deliberate type
+/// deviation: the two `size` columns are 64-bit (`BIGINT` on PostgreSQL, see
+/// `m20261201_000040_widen_docsync_sizes`), so that change detection records files over 2 GiB.
 const TYPES: &[TableTypes] = &[
     (
         "document_references",
@@ -170,7 +172,9 @@ const TYPES: &[TableTypes] = &[
             ("path", T::Text, D::None),
             ("type", T::Text, D::None),
             ("last_modified", T::Timestamp, D::None),
-            ("size", T::Integer, D::None),
+            // Deliberate deviation: the seed's `Integer` is BIGINT (m20261201_000040), so that
+            // sizes of files over 2 GiB fit on PostgreSQL (SQLite's INTEGER is 64-bit already).
+            ("size", T::BigInt, D::None),
             ("md5_digest", T::Text, D::None),
             ("header_sections", T::Json, D::None),
         ],
@@ -229,7 +233,8 @@ const TYPES: &[TableTypes] = &[
             ("path", T::Text, D::None),
             ("language", T::Text, D::None),
             ("last_modified", T::Timestamp, D::None),
-            ("size", T::Integer, D::None),
+            // Deliberate deviation, as document_references.size.
+            ("size", T::BigInt, D::None),
             ("md5_digest", T::Text, D::None),
             ("functions", T::Json, D::None),
             ("classes", T::Json, D::None),
