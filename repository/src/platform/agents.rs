@@ -13,7 +13,7 @@ use sea_orm::{
 use serde::{Deserialize, Serialize};
 use tracing::instrument;
 
-use super::audit::{AuditContext, Change, update_audited, write_change};
+use super::audit::{AuditContext, insert_audited, update_audited};
 use super::{json, platform_store};
 use crate::error::{Error, Result};
 use crate::manager::begin_write;
@@ -237,13 +237,12 @@ impl<C: Db> AgentRepository for AgentStore<C> {
             deprecated_at: None,
         };
         let txn = begin_write(&self.db).await?;
-        Entity::insert(store::insertable::<_, ActiveModel>(model.clone()))
-            .exec_without_returning(&txn)
-            .await?;
-        write_change(
+        insert_audited::<Entity, ActiveModel, _>(
             &txn,
             &ctx,
-            Change::created("agent_created", Entity::ROW, model.agent_id, &model),
+            "agent_created",
+            model.agent_id,
+            &model,
         )
         .await?;
         txn.commit().await?;

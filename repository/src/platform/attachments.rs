@@ -13,7 +13,7 @@ use serde::{Deserialize, Serialize};
 use tracing::instrument;
 
 use super::activity::{self, NewActivity};
-use super::audit::{AuditContext, Change, update_audited, write_change};
+use super::audit::{AuditContext, insert_audited, update_audited};
 use super::{json, platform_store};
 use crate::error::{Error, Result};
 use crate::manager::begin_write;
@@ -158,13 +158,12 @@ impl<C: Db> AttachmentRepository for AttachmentStore<C> {
             created_at: entity::behavior::now(),
         };
         let txn = begin_write(&self.db).await?;
-        Entity::insert(store::insertable::<_, ActiveModel>(model.clone()))
-            .exec_without_returning(&txn)
-            .await?;
-        write_change(
+        insert_audited::<Entity, ActiveModel, _>(
             &txn,
             &ctx,
-            Change::created("attachment_added", Entity::ROW, model.attachment_id, &model),
+            "attachment_added",
+            model.attachment_id,
+            &model,
         )
         .await?;
         let task = store::get::<entity::platform::tasks::Entity, _, _>(&txn, model.task_id).await?;

@@ -520,6 +520,28 @@ pub(crate) async fn write_change<C: ConnectionTrait>(
     Ok(model)
 }
 
+/// Insert `row` of `E` inside `txn` and append its audit row (event `event_type`, resource
+/// type `E::ROW`, the whole row as the new values). Nothing is committed here.
+pub(crate) async fn insert_audited<E, A, C>(
+    txn: &C,
+    ctx: &AuditContext,
+    event_type: &'static str,
+    key: impl ToString,
+    row: &E::Model,
+) -> Result<()>
+where
+    E: Table,
+    E::Model: Serialize + Clone + sea_orm::IntoActiveModel<A>,
+    A: sea_orm::ActiveModelTrait<Entity = E> + Send,
+    C: ConnectionTrait,
+{
+    E::insert(store::insertable::<_, A>(row.clone()))
+        .exec_without_returning(txn)
+        .await?;
+    write_change(txn, ctx, Change::created(event_type, E::ROW, key, row)).await?;
+    Ok(())
+}
+
 /// Run `update` on the row of `E` with `key` inside `txn` and append its audit row (resource
 /// type `E::ROW`, the changed fields): `(before, after)`. Nothing is committed here.
 pub(crate) async fn update_audited<E, C>(

@@ -13,7 +13,9 @@ use serde::{Deserialize, Serialize};
 use tracing::instrument;
 
 use super::activity::{self, NewActivity};
-use super::audit::{AuditContext, Change, read_for_update, update_audited, write_change};
+use super::audit::{
+    AuditContext, Change, insert_audited, read_for_update, update_audited, write_change,
+};
 use super::{json, platform_store};
 use crate::error::{Error, Result};
 use crate::manager::begin_write;
@@ -161,13 +163,12 @@ platform_store! {
 impl<C: Db> CommentStore<C> {
     async fn insert(&self, model: Model, ctx: &AuditContext) -> Result<Model> {
         let txn = begin_write(&self.db).await?;
-        Entity::insert(store::insertable::<_, ActiveModel>(model.clone()))
-            .exec_without_returning(&txn)
-            .await?;
-        write_change(
+        insert_audited::<Entity, ActiveModel, _>(
             &txn,
             ctx,
-            Change::created("comment_created", Entity::ROW, model.comment_id, &model),
+            "comment_created",
+            model.comment_id,
+            &model,
         )
         .await?;
         let task = store::get::<entity::platform::tasks::Entity, _, _>(&txn, model.task_id).await?;

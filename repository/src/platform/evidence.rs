@@ -15,7 +15,7 @@ use serde::{Deserialize, Serialize};
 use tracing::instrument;
 
 use super::activity::{self, NewActivity};
-use super::audit::{AuditContext, Change, update_audited, write_change};
+use super::audit::{AuditContext, insert_audited, update_audited};
 use super::{EvidenceSourceType, json, platform_store};
 use crate::error::{Error, Result};
 use crate::manager::begin_write;
@@ -236,13 +236,12 @@ impl<C: Db> EvidenceRepository for EvidenceStore<C> {
             expires_at: new.expires_at.map(DbDateTime::from),
         };
         let txn = begin_write(&self.db).await?;
-        Entity::insert(store::insertable::<_, ActiveModel>(model.clone()))
-            .exec_without_returning(&txn)
-            .await?;
-        write_change(
+        insert_audited::<Entity, ActiveModel, _>(
             &txn,
             &ctx,
-            Change::created("evidence_recorded", Entity::ROW, model.evidence_id, &model),
+            "evidence_recorded",
+            model.evidence_id,
+            &model,
         )
         .await?;
         let entry = activity::append(

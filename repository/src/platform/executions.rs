@@ -27,7 +27,7 @@ use serde::{Deserialize, Serialize};
 use tracing::instrument;
 
 use super::activity::{self, NewActivity};
-use super::audit::{AuditContext, Change, read_for_update, write_change};
+use super::audit::{AuditContext, Change, insert_audited, read_for_update, write_change};
 use super::projects::status_text;
 use super::{ExecutionStatus, platform_store};
 use crate::error::{Error, Result};
@@ -281,13 +281,12 @@ impl<C: Db> ExecutionRepository for ExecutionStore<C> {
             created_at: entity::behavior::now(),
         };
         let txn = begin_write(&self.db).await?;
-        Entity::insert(store::insertable::<_, ActiveModel>(model.clone()))
-            .exec_without_returning(&txn)
-            .await?;
-        write_change(
+        insert_audited::<Entity, ActiveModel, _>(
             &txn,
             &ctx,
-            Change::created("execution_queued", Entity::ROW, model.execution_id, &model),
+            "execution_queued",
+            model.execution_id,
+            &model,
         )
         .await?;
         txn.commit().await?;

@@ -12,7 +12,7 @@ use serde::{Deserialize, Serialize};
 use tracing::instrument;
 
 use super::activity::{self, NewActivity};
-use super::audit::{AuditContext, Change, update_audited, write_change};
+use super::audit::{AuditContext, insert_audited, update_audited};
 use super::{ProjectStatus, json, platform_store};
 use crate::error::{Error, Result};
 use crate::manager::begin_write;
@@ -207,13 +207,12 @@ impl<C: Db> ProjectRepository for ProjectStore<C> {
             archived_at: None,
         };
         let txn = begin_write(&self.db).await?;
-        Entity::insert(store::insertable::<_, ActiveModel>(model.clone()))
-            .exec_without_returning(&txn)
-            .await?;
-        write_change(
+        insert_audited::<Entity, ActiveModel, _>(
             &txn,
             &ctx,
-            Change::created("project_created", Entity::ROW, model.project_id, &model),
+            "project_created",
+            model.project_id,
+            &model,
         )
         .await?;
         let entry = activity::append(

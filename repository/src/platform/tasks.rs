@@ -15,7 +15,9 @@ use serde::{Deserialize, Serialize};
 use tracing::instrument;
 
 use super::activity::{self, NewActivity};
-use super::audit::{AuditContext, Change, read_for_update, update_audited, write_change};
+use super::audit::{
+    AuditContext, Change, insert_audited, read_for_update, update_audited, write_change,
+};
 use super::projects::status_text;
 use super::{TaskPriority, TaskStatus, TaskType, json, platform_store};
 use crate::error::{Error, Result};
@@ -265,15 +267,8 @@ impl<C: Db> TaskRepository for TaskStore<C> {
             due_at: new.due_at.map(DbDateTime::from),
         };
         let txn = begin_write(&self.db).await?;
-        Entity::insert(store::insertable::<_, ActiveModel>(model.clone()))
-            .exec_without_returning(&txn)
+        insert_audited::<Entity, ActiveModel, _>(&txn, &ctx, "task_created", model.task_id, &model)
             .await?;
-        write_change(
-            &txn,
-            &ctx,
-            Change::created("task_created", Entity::ROW, model.task_id, &model),
-        )
-        .await?;
         let entry = activity::append(
             &txn,
             &ctx,

@@ -11,7 +11,7 @@ use sea_orm::{
 use serde::{Deserialize, Serialize};
 use tracing::instrument;
 
-use super::audit::{AuditContext, Change, update_audited, write_change};
+use super::audit::{AuditContext, insert_audited, update_audited};
 use super::json;
 use super::{UserRole, platform_store};
 use crate::error::{Error, Result};
@@ -289,15 +289,8 @@ impl<C: Db> UserRepository for UserStore<C> {
             deleted_at: None,
         };
         let txn = begin_write(&self.db).await?;
-        Entity::insert(store::insertable::<_, ActiveModel>(model.clone()))
-            .exec_without_returning(&txn)
+        insert_audited::<Entity, ActiveModel, _>(&txn, &ctx, "user_created", model.user_id, &model)
             .await?;
-        write_change(
-            &txn,
-            &ctx,
-            Change::created("user_created", Entity::ROW, model.user_id, &model),
-        )
-        .await?;
         txn.commit().await?;
         Ok(model)
     }
