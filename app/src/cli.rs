@@ -438,6 +438,20 @@ pub async fn run(
                     return app.close().await;
                 }
             };
+            if app.config.migrate.backup_first()
+                && !backup::table_counts(&app.conn).await?.is_empty()
+            {
+                let redis = !matches!(app.cache.backend_kind(), cache::BackendKind::Memory);
+                let (set, _) = backup::create(
+                    &app.conn,
+                    &app.config.db_config(),
+                    redis.then_some(&app.cache),
+                    &dir.join("backups"),
+                )
+                .await
+                .context("backing up before migrating (migrate.backup_first)")?;
+                writeln!(out, "backup  {}", set.display())?;
+            }
             migrate::run(&app.conn, action).await?;
             for m in migrate::states(&app.conn).await? {
                 writeln!(

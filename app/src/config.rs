@@ -43,6 +43,8 @@ pub struct Config {
     pub chat: ChatSection,
     /// The docsync system's purge.
     pub docsync: DocsyncSection,
+    /// What `dal migrate` does first.
+    pub migrate: MigrateSection,
     /// The assistant system's retention windows and logging sink.
     pub assistant: AssistantSection,
     /// Where vector collections live, and the dimension of the collections `dal init` creates.
@@ -354,6 +356,33 @@ impl ChatSection {
     }
 }
 
+/// `[migrate]` of the config file (and `DAL_MIGRATE_BACKUP_FIRST`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MigrateSection {
+    /// Take a backup set (into `./backups`) before `dal migrate` changes a database that has
+    /// tables (the seeds' "always backup before migrations"); default off.
+    pub backup_first: Option<bool>,
+}
+
+impl MigrateSection {
+    /// Whether `dal migrate` backs up first.
+    #[must_use]
+    pub fn backup_first(&self) -> bool {
+        self.backup_first.unwrap_or(false)
+    }
+}
+
+/// `text` as a boolean (`true`/`false`, `1`/`0`, `yes`/`no`, `on`/`off`), naming `name` when it
+/// is none of them.
+fn bool_of_text(name: &str, text: &str) -> Result<bool, ConfigError> {
+    match text.to_ascii_lowercase().as_str() {
+        "1" | "true" | "yes" | "on" => Ok(true),
+        "0" | "false" | "no" | "off" => Ok(false),
+        _ => Err(ConfigError::new(name, "must be true or false")),
+    }
+}
+
 /// `[docsync]` of the config file (and `DAL_DOCSYNC_PURGE_DAYS`): seed 002's settings. Unset
 /// keys keep the seed's defaults.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
@@ -529,17 +558,7 @@ impl AssistantSection {
             one.check(|_| name.to_owned())?;
         }
         if let Some(text) = var("DAL_ASSISTANT_LOG_SINK") {
-            let on = match text.to_ascii_lowercase().as_str() {
-                "1" | "true" | "yes" | "on" => true,
-                "0" | "false" | "no" | "off" => false,
-                _ => {
-                    return Err(ConfigError::new(
-                        "DAL_ASSISTANT_LOG_SINK",
-                        "must be true or false",
-                    ));
-                }
-            };
-            self.log_sink = Some(on);
+            self.log_sink = Some(bool_of_text("DAL_ASSISTANT_LOG_SINK", &text)?);
         }
         if let Some(level) = var("DAL_ASSISTANT_LOG_SINK_LEVEL") {
             let one = Self {
@@ -567,6 +586,8 @@ struct FileConfig {
     chat: ChatSection,
     #[serde(default)]
     docsync: DocsyncSection,
+    #[serde(default)]
+    migrate: MigrateSection,
     #[serde(default)]
     assistant: AssistantSection,
     #[serde(default)]
@@ -598,6 +619,7 @@ impl fmt::Debug for Config {
             .field("cache", &self.cache)
             .field("chat", &self.chat)
             .field("docsync", &self.docsync)
+            .field("migrate", &self.migrate)
             .field("assistant", &self.assistant)
             .field("vector", &self.vector)
             .finish()
@@ -786,6 +808,10 @@ impl Config {
             docsync.purge_days = Some(n);
             docsync.check(|| DocsyncSection::PURGE_DAYS_VARIABLE.to_owned())?;
         }
+        let mut migrate = file.migrate;
+        if let Some(text) = var("DAL_MIGRATE_BACKUP_FIRST") {
+            migrate.backup_first = Some(bool_of_text("DAL_MIGRATE_BACKUP_FIRST", &text)?);
+        }
         let assistant = file.assistant.merged(var, u32_of, file_key)?;
         let vector = {
             let file_vector = file.vector;
@@ -834,6 +860,7 @@ impl Config {
             cache,
             chat,
             docsync,
+            migrate,
             assistant,
             vector,
         })

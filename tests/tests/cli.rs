@@ -776,3 +776,38 @@ async fn status_reports_health_and_fails_when_a_configured_backend_is_down() {
     assert!(text.contains("unreachable: cache"), "{text}");
     assert!(!text.contains("hunter2"), "{text}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn migrate_backs_up_first_when_configured() {
+    let dir = tempfile::tempdir().expect("dir");
+    let plain = HashMap::new();
+    dal(dir.path(), &plain, &["init"]).await.expect("init");
+    dal(dir.path(), &plain, &["migrate", "down", "-n", "1"])
+        .await
+        .expect("down without a backup");
+    assert!(!dir.path().join("backups").exists(), "off by default");
+
+    let env = HashMap::from([("DAL_MIGRATE_BACKUP_FIRST".to_owned(), "true".to_owned())]);
+    let out = dal(dir.path(), &env, &["migrate", "up"]).await.expect("up");
+    let line = out
+        .lines()
+        .find(|l| l.starts_with("backup  "))
+        .expect("the set is named");
+    let set = std::path::PathBuf::from(line.trim_start_matches("backup  "));
+    assert!(set.join("manifest.json").is_file(), "{out}");
+    let manifest: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(set.join("manifest.json")).expect("read"))
+            .expect("json");
+    let applied = manifest["migrations"].as_array().expect("migrations").len();
+    let all = migration::Migrator::migrations().len();
+    assert_eq!(applied + 1, all, "taken before the pending migration ran");
+
+    let bad = HashMap::from([("DAL_MIGRATE_BACKUP_FIRST".to_owned(), "maybe".to_owned())]);
+    let err = dal(dir.path(), &bad, &["migrate", "status"])
+        .await
+        .expect_err("not a boolean");
+    assert!(
+        format!("{err:#}").contains("DAL_MIGRATE_BACKUP_FIRST"),
+        "{err:#}"
+    );
+}
