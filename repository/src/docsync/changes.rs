@@ -292,18 +292,14 @@ impl<C: Db> FileMetadataRepository for FileMetadataStore<C> {
     async fn update_file_metadata(&self, record: FileRecord) -> Result<Model> {
         record.validate()?;
         let path = record.path.clone();
-        let txn = begin_write(&self.db).await?;
-        Entity::insert(record.into_active_model())
-            .on_conflict(on_path_conflict())
-            .exec_without_returning(&txn)
-            .await?;
-        let row = Entity::find()
-            .filter(Column::Path.eq(path.as_str()))
-            .one(&txn)
-            .await?
-            .ok_or_else(|| store::not_found::<Entity>(&path))?;
-        txn.commit().await?;
-        Ok(row)
+        super::upsert_by_path(
+            &self.db,
+            record.into_active_model(),
+            on_path_conflict(),
+            Column::Path,
+            path.as_str(),
+        )
+        .await
     }
 
     #[instrument(skip_all, fields(db.table = "file_metadata", db.rows))]

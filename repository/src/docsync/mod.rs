@@ -74,3 +74,34 @@ pub use scan::{NoProgress, SCAN_BATCH, ScanFailure, ScanProgress, ScanReport, sc
 
 /// Days recommendations and decisions are kept by default (seed 002's "7-day purge").
 pub const DEFAULT_PURGE_DAYS: u32 = 7;
+
+/// Insert `row` into `E`, or update the row with the same `path` as `on_conflict` says, in one
+/// write transaction, and read the stored row back (its id, and any column the upsert kept).
+pub(crate) async fn upsert_by_path<E, A, C>(
+    db: &C,
+    row: A,
+    on_conflict: sea_orm::sea_query::OnConflict,
+    path_column: E::Column,
+    path: &str,
+) -> crate::Result<E::Model>
+where
+    E: crate::store::Table,
+    A: sea_orm::ActiveModelTrait<Entity = E> + Send,
+    C: crate::store::Db,
+    C::Transaction: Send,
+{
+    use sea_orm::{ColumnTrait as _, QueryFilter as _, TransactionSession as _};
+
+    let txn = crate::begin_write(db).await?;
+    E::insert(row)
+        .on_conflict(on_conflict)
+        .exec_without_returning(&txn)
+        .await?;
+    let stored = E::find()
+        .filter(path_column.eq(path))
+        .one(&txn)
+        .await?
+        .ok_or_else(|| crate::store::not_found::<E>(path))?;
+    txn.commit().await?;
+    Ok(stored)
+}

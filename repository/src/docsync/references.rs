@@ -216,18 +216,14 @@ impl<C: Db> DocumentRepository for DocumentStore<C> {
     async fn save(&self, doc: NewDocument) -> Result<Model> {
         doc.validate()?;
         let path = doc.path.clone();
-        let txn = begin_write(&self.db).await?;
-        Entity::insert(doc.into_active_model())
-            .on_conflict(on_path_conflict())
-            .exec_without_returning(&txn)
-            .await?;
-        let row = Entity::find()
-            .filter(Column::Path.eq(path.as_str()))
-            .one(&txn)
-            .await?
-            .ok_or_else(|| store::not_found::<Entity>(&path))?;
-        txn.commit().await?;
-        Ok(row)
+        super::upsert_by_path(
+            &self.db,
+            doc.into_active_model(),
+            on_path_conflict(),
+            Column::Path,
+            path.as_str(),
+        )
+        .await
     }
 
     #[instrument(skip_all, fields(db.table = "document_references", db.rows = docs.len()))]
