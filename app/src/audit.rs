@@ -92,7 +92,7 @@ pub async fn export_before(
         ..AuditFilter::default()
     };
     let mut file = std::io::BufWriter::new(
-        std::fs::File::create(&data_path)
+        create_owner_only(&data_path)
             .with_context(|| format!("creating {}", data_path.display()))?,
     );
     let mut hasher = Sha256::new();
@@ -135,10 +135,28 @@ pub async fn export_before(
         manifest: manifest_name.clone(),
     };
     let manifest_path: PathBuf = dir.join(&manifest_name);
-    std::fs::write(&manifest_path, serde_json::to_vec_pretty(&manifest)?)
+    create_owner_only(&manifest_path)
+        .and_then(|mut file| {
+            std::io::Write::write_all(&mut file, &serde_json::to_vec_pretty(&manifest)?)
+        })
         .with_context(|| format!("writing {}", manifest_path.display()))?;
     tracing::info!(audit.rows = rows, "audit rows exported");
     Ok(manifest)
+}
+
+/// A new file (truncating one that exists) readable by its owner only: an export holds every
+/// audited change, whatever the umask.
+fn create_owner_only(path: &Path) -> std::io::Result<std::fs::File> {
+    use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+    let file = std::fs::OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .mode(0o600)
+        .open(path)?;
+    // `mode` applies only when the file is created; an older export keeps its own otherwise.
+    file.set_permissions(std::fs::Permissions::from_mode(0o600))?;
+    Ok(file)
 }
 
 #[cfg(test)]

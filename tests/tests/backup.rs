@@ -56,6 +56,16 @@ async fn verify(dir: &Path, set: &Path) -> (String, anyhow::Result<()>) {
     .await
 }
 
+/// The permission bits of `path`.
+pub fn mode_of(path: &Path) -> u32 {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::metadata(path)
+        .expect("metadata")
+        .permissions()
+        .mode()
+        & 0o777
+}
+
 async fn a_backup_is_consistent_and_verifies(backend: Backend) {
     let db = TestDb::migrated(backend).await;
     let dir = tempfile::tempdir().expect("dir");
@@ -74,8 +84,11 @@ async fn a_backup_is_consistent_and_verifies(backend: Backend) {
     let tables = manifest["tables"].as_object().expect("tables");
     assert!(tables.contains_key("content_metadata"), "{manifest}");
     assert!(tables["search_cache"].as_i64() > Some(0), "{manifest}");
+    // Owner-only, whatever the umask: a set holds every row and key.
+    assert_eq!(mode_of(&set), 0o700, "set directory");
     for file in manifest["files"].as_array().expect("files") {
         let path = set.join(file["name"].as_str().expect("name"));
+        assert_eq!(mode_of(&path), 0o600, "{}", path.display());
         let (bytes, sha256) = app::backup::sha256_file(&path).expect("read");
         assert_eq!(file["bytes"], bytes);
         assert_eq!(file["sha256"], sha256);

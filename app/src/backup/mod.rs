@@ -28,6 +28,30 @@ use crate::migrate;
 /// The prefix of every backup set's directory name.
 pub const SET_PREFIX: &str = "dal-backup-";
 
+/// Create `dir` readable by its owner only: a set holds every row and key, passwords and tokens
+/// among them, so it gets the database file's permissions whatever the umask.
+pub(crate) fn private_dir(dir: &Path) -> Result<()> {
+    use std::os::unix::fs::DirBuilderExt;
+    std::fs::DirBuilder::new()
+        .mode(0o700)
+        .create(dir)
+        .with_context(|| format!("creating {}", dir.display()))
+}
+
+/// Make every file directly in `dir` owner-only (`0600`): `VACUUM INTO` and `pg_dump` create theirs
+/// with the umask's permissions.
+pub(crate) fn owner_only_files(dir: &Path) -> Result<()> {
+    use std::os::unix::fs::PermissionsExt;
+    for entry in std::fs::read_dir(dir).with_context(|| format!("listing {}", dir.display()))? {
+        let path = entry?.path();
+        if path.is_file() {
+            std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600))
+                .with_context(|| format!("restricting {}", path.display()))?;
+        }
+    }
+    Ok(())
+}
+
 /// Write a backup set of the database behind `conn` (configured by `config`) and, when given,
 /// the keys of the Redis `cache` under its prefix, into `dir`; returns the set's directory and
 /// its manifest.
@@ -48,7 +72,7 @@ pub async fn create(
     if set.exists() {
         bail!("backup set {} already exists", set.display());
     }
-    std::fs::create_dir(&partial).with_context(|| format!("creating {}", partial.display()))?;
+    private_dir(&partial)?;
     let written = async {
         let migrations = migrate::states(conn).await?;
         let applied: Vec<String> = migrations
@@ -86,6 +110,7 @@ pub async fn create(
             files,
         };
         manifest.write(&partial)?;
+        owner_only_files(&partial)?;
         std::fs::rename(&partial, &set)
             .with_context(|| format!("renaming {} to {}", partial.display(), set.display()))?;
         Ok::<_, anyhow::Error>(manifest)

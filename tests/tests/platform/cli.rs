@@ -76,6 +76,17 @@ async fn audit_export_writes_lines_and_a_checksummed_manifest(db: &TestDb) {
         file["sha256"].as_str().expect("sha")
     );
     assert_eq!(file["bytes"], bytes.len());
+    let exports = dir.path().join("exports");
+    assert_eq!(
+        crate::backup::mode_of(&exports.join(name)),
+        0o600,
+        "owner-only export"
+    );
+    assert_eq!(
+        crate::backup::mode_of(&exports.join(manifest["manifest"].as_str().expect("manifest"))),
+        0o600,
+        "owner-only manifest"
+    );
     let on_disk: serde_json::Value = serde_json::from_slice(
         &std::fs::read(
             dir.path()
