@@ -84,9 +84,11 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
-    /// Delete expired search-cache rows, chat conversations older than `chat.keep_days`,
-    /// expired rate-limit rows, orphaned chunks, and docsync recommendations and decisions
-    /// older than `docsync.purge_days` (once, or on a schedule until interrupted).
+    /// Run every system's retention job once: expired search-cache rows, chat conversations
+    /// older than `chat.keep_days`, expired rate-limit rows, orphaned chunks, docsync
+    /// recommendations and decisions older than `docsync.purge_days`, the assistant's schema
+    /// cache, sessions, logs and query history. Each job runs under its lock `maintain:{job}`;
+    /// one that fails does not stop the others, and the exit code is non-zero afterwards.
     Cleanup {
         /// Only these systems' jobs (comma-separated).
         #[arg(long, value_enum, value_delimiter = ',', value_name = "SYSTEM")]
@@ -95,13 +97,34 @@ pub enum Command {
         /// collection even when it lists no ids at all.
         #[arg(long)]
         force: bool,
-        /// Keep running every interval (`30s`, `15m`, `1h`, `1d`) until Ctrl-C.
+        /// Keep running, every job every INTERVAL (`30s`, `15m`, `1h`, `1d`), until Ctrl-C or
+        /// SIGTERM: the same as `dal maintain --every INTERVAL`.
         #[arg(long, value_name = "INTERVAL", value_parser = crate::maintenance::parse_interval)]
         every: Option<std::time::Duration>,
         /// Rows deleted per statement (each its own short transaction).
         #[arg(long, value_name = "ROWS")]
         chunk_size: Option<u64>,
         /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Run every system's retention job at its `[maintain]` interval (default hourly) until
+    /// Ctrl-C or SIGTERM, each under the distributed lock `maintain:{job}` so that two
+    /// schedulers never run the same job at once; a failed job is retried at its next interval.
+    Maintain {
+        /// Only these systems' jobs (comma-separated).
+        #[arg(long, value_enum, value_delimiter = ',', value_name = "SYSTEM")]
+        only: Vec<maintenance::System>,
+        /// Run every job every INTERVAL (`30s`, `15m`, `1h`, `1d`), whatever `[maintain]` says.
+        #[arg(long, value_name = "INTERVAL", value_parser = crate::maintenance::parse_interval)]
+        every: Option<std::time::Duration>,
+        /// Run every job once and exit (non-zero when any failed, after running all of them).
+        #[arg(long, conflicts_with = "every")]
+        once: bool,
+        /// Rows deleted per statement (each its own short transaction).
+        #[arg(long, value_name = "ROWS")]
+        chunk_size: Option<u64>,
+        /// One JSON object per run of a job, per line.
         #[arg(long)]
         json: bool,
     },
@@ -395,28 +418,53 @@ pub async fn run(
             json,
         } => {
             let app = App::connect(config).await?;
-            let jobs = maintenance::CleanupJobs::from_app(&app, &only, force)?;
-            let jobs = &jobs;
-            let job = move || maintenance::run_cleanup(jobs, chunk_size);
-            let mut print = |summary: maintenance::CleanupSummary| {
-                let line = if json {
-                    serde_json::to_string(&summary).unwrap_or_default()
-                } else {
-                    summary.render()
-                };
-                // A closed stdout must not stop the schedule.
-                let _ = writeln!(out, "{line}").and_then(|()| out.flush());
-            };
-            match every {
-                None => print(job().await?),
-                Some(interval) => {
-                    let stop = async {
-                        let _ = tokio::signal::ctrl_c().await;
-                    };
-                    maintenance::run_every(interval, stop, job, print).await;
+            let scheduler = scheduler(&app, &only, force, chunk_size)?;
+            let result = match every {
+                Some(every) => {
+                    maintain_loop(&scheduler.every(every), json, out).await;
+                    Ok(())
                 }
+                None => {
+                    let runs = scheduler
+                        .run_once(maintenance::shutdown_signal(), |_| {})
+                        .await;
+                    let summary = maintenance::CleanupSummary::from_runs(&runs);
+                    if json {
+                        writeln!(out, "{}", serde_json::to_string(&summary)?)?;
+                    } else {
+                        writeln!(out, "{}", summary.render())?;
+                    }
+                    maintenance::check_runs(&runs)
+                }
+            };
+            app.close().await?;
+            result
+        }
+        Command::Maintain {
+            only,
+            every,
+            once,
+            chunk_size,
+            json,
+        } => {
+            let app = App::connect(config).await?;
+            let mut scheduler = scheduler(&app, &only, false, chunk_size)?;
+            if let Some(every) = every {
+                scheduler = scheduler.every(every);
             }
-            app.close().await
+            let result = if once {
+                let runs = scheduler
+                    .run_once(maintenance::shutdown_signal(), |run| {
+                        print_run(run, json, out);
+                    })
+                    .await;
+                maintenance::check_runs(&runs)
+            } else {
+                maintain_loop(&scheduler, json, out).await;
+                Ok(())
+            };
+            app.close().await?;
+            result
         }
         Command::Migrate { action } => {
             let app = App::connect(config).await?;
@@ -542,6 +590,52 @@ pub async fn run(
             app.close().await
         }
         Command::Bench { .. } => unreachable!("handled before configuration is loaded"),
+    }
+}
+
+/// The scheduler of the jobs of `only` (every system when empty) over `app`, with the
+/// `[maintain]` intervals and lock time to live, its locks in `app`'s cache.
+fn scheduler(
+    app: &App,
+    only: &[maintenance::System],
+    force: bool,
+    chunk_size: Option<u64>,
+) -> Result<maintenance::Scheduler> {
+    let jobs = maintenance::CleanupJobs::from_app(app, only, force)?;
+    let list = maintenance::registry(jobs, &app.config.maintain, chunk_size);
+    Ok(maintenance::Scheduler::new(
+        list,
+        app.cache.locks(),
+        app.config.maintain.lock_ttl(),
+    ))
+}
+
+/// Run `scheduler` on its intervals until Ctrl-C or SIGTERM, printing each run.
+async fn maintain_loop(scheduler: &maintenance::Scheduler, json: bool, out: &mut dyn Write) {
+    for job in scheduler.jobs() {
+        tracing::info!(
+            maintain.job = job.name(),
+            maintain.interval_secs = job.interval().as_secs(),
+            "maintenance job scheduled"
+        );
+    }
+    scheduler
+        .run(maintenance::shutdown_signal(), |run| {
+            print_run(run, json, out)
+        })
+        .await;
+}
+
+/// One run's report: a JSON object on one line, or its lines for people. A closed stdout must
+/// not stop the scheduler, so a failed write is only logged.
+fn print_run(run: &maintenance::RunReport, json: bool, out: &mut dyn Write) {
+    let text = if json {
+        serde_json::to_string(run).unwrap_or_default()
+    } else {
+        run.render()
+    };
+    if let Err(err) = writeln!(out, "{text}").and_then(|()| out.flush()) {
+        tracing::warn!(error = %err, "writing a maintenance report failed");
     }
 }
 

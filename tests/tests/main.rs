@@ -10,6 +10,7 @@ mod cli;
 mod database_manager;
 mod docsync;
 mod knowledge;
+mod maintain;
 mod migrations;
 mod platform;
 mod postgres_tls;

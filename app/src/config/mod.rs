@@ -21,6 +21,7 @@ mod cache;
 mod chat;
 mod database;
 mod docsync;
+mod maintain;
 mod migrate;
 mod seed_env;
 #[cfg(test)]
@@ -32,6 +33,7 @@ pub use cache::CacheSection;
 pub use chat::ChatSection;
 pub use database::DatabaseSection;
 pub use docsync::DocsyncSection;
+pub use maintain::MaintainSection;
 pub use migrate::MigrateSection;
 pub(crate) use migrate::bool_of_text;
 pub(crate) use vector::chroma_url_of;
@@ -69,6 +71,8 @@ pub struct Config {
     pub migrate: MigrateSection,
     /// The assistant system's retention windows and logging sink.
     pub assistant: AssistantSection,
+    /// How often `dal maintain` runs each system's retention job.
+    pub maintain: MaintainSection,
     /// Where vector collections live, and the dimension of the collections `dal init` creates.
     pub vector: VectorConfig,
 }
@@ -112,6 +116,8 @@ struct FileConfig {
     #[serde(default)]
     assistant: AssistantSection,
     #[serde(default)]
+    maintain: MaintainSection,
+    #[serde(default)]
     vector: VectorSection,
 }
 
@@ -142,6 +148,7 @@ impl fmt::Debug for Config {
             .field("docsync", &self.docsync)
             .field("migrate", &self.migrate)
             .field("assistant", &self.assistant)
+            .field("maintain", &self.maintain)
             .field("vector", &self.vector)
             .finish()
     }
@@ -334,6 +341,7 @@ impl Config {
             migrate.backup_first = Some(bool_of_text("DAL_MIGRATE_BACKUP_FIRST", &text)?);
         }
         let assistant = file.assistant.merged(var, u32_of, file_key)?;
+        let maintain = file.maintain.merged(var, file_key)?;
         let vector = {
             let file_vector = file.vector;
             let url = match (var("CHROMA_URL"), file_vector.url) {
@@ -383,6 +391,7 @@ impl Config {
             docsync,
             migrate,
             assistant,
+            maintain,
             vector,
         })
     }

@@ -494,3 +494,64 @@ fn bad_values_are_named() {
     .expect_err("invalid");
     assert!(format!("{err:#}").contains("DATABASE_URL"));
 }
+
+#[test]
+fn maintain_intervals_default_to_hourly_and_the_environment_wins() {
+    use crate::maintenance::System;
+    let hour = Duration::from_secs(3600);
+    let dir = tempfile::tempdir().expect("dir");
+    let config = Config::from_sources(dir.path(), &env(&[]), None).expect("defaults");
+    for system in System::ALL {
+        assert_eq!(config.maintain.interval_of(system), hour);
+    }
+    assert_eq!(config.maintain.lock_ttl(), Duration::from_secs(600));
+    std::fs::write(
+        dir.path().join("dal.toml"),
+        "[maintain]\ninterval = \"2h\"\nchat_interval = \"15m\"\nlock_ttl = \"30s\"\n",
+    )
+    .expect("write");
+    let config = Config::from_sources(dir.path(), &env(&[]), None).expect("file");
+    assert_eq!(config.maintain.interval_of(System::Chat), hour / 4);
+    assert_eq!(config.maintain.interval_of(System::Docsync), 2 * hour);
+    assert_eq!(config.maintain.lock_ttl(), Duration::from_secs(30));
+    let config = Config::from_sources(
+        dir.path(),
+        &env(&[
+            ("DAL_MAINTAIN_DOCSYNC_INTERVAL", "1d"),
+            ("DAL_MAINTAIN_CHAT_INTERVAL", "90"),
+        ]),
+        None,
+    )
+    .expect("env");
+    assert_eq!(config.maintain.interval_of(System::Docsync), 24 * hour);
+    assert_eq!(
+        config.maintain.interval_of(System::Chat),
+        Duration::from_secs(90)
+    );
+    assert_eq!(config.maintain.interval_of(System::Knowledge), 2 * hour);
+    for (name, value) in [
+        ("DAL_MAINTAIN_INTERVAL", "0s"),
+        ("DAL_MAINTAIN_ASSISTANT_INTERVAL", "weekly"),
+        ("DAL_MAINTAIN_LOCK_TTL", "1w"),
+    ] {
+        let err =
+            Config::from_sources(dir.path(), &env(&[(name, value)]), None).expect_err("refused");
+        let named = err.downcast_ref::<ConfigError>().expect("typed");
+        assert_eq!(named.name, name);
+    }
+    std::fs::write(
+        dir.path().join("dal.toml"),
+        "[maintain]\nknowledge_interval = \"soon\"\n",
+    )
+    .expect("write");
+    let err = Config::from_sources(dir.path(), &env(&[]), None).expect_err("file");
+    assert!(
+        format!("{err:#}").contains("[maintain] knowledge_interval"),
+        "{err:#}"
+    );
+    std::fs::write(dir.path().join("dal.toml"), "[maintain]\nkeep_days = 1\n").expect("write");
+    assert!(
+        Config::from_sources(dir.path(), &env(&[]), None).is_err(),
+        "windows live in their system's section"
+    );
+}

@@ -179,7 +179,8 @@ mod tests {
     use repository::vector::{Collection, MockVectorStore, RecordId};
 
     use super::*;
-    use crate::maintenance::{CleanupJobs, run_cleanup};
+    use crate::config::MaintainSection;
+    use crate::maintenance::{CleanupJobs, JobReport, registry};
 
     /// Jobs whose retention and rate-limit jobs expect one call each, with `chunks` and
     /// `vectors` as given.
@@ -263,8 +264,19 @@ mod tests {
             chat: Some(jobs(chunks, None, false)),
             ..CleanupJobs::default()
         };
-        let summary = run_cleanup(&jobs, Some(100)).await.expect("cleanup");
-        let chat = summary.chat.clone().expect("chat ran");
+        let list = registry(jobs, &MaintainSection::default(), Some(100));
+        assert_eq!(list.len(), 1, "only the chat job is filled in");
+        assert_eq!(list[0].name(), "chat");
+        let report = list[0].run().await.expect("cleanup");
+        let JobReport::Chat(chat) = report.clone() else {
+            panic!("the chat job's report: {report:?}");
+        };
+        assert_eq!(report.removed()["conversation"], 4);
+        assert_eq!(report.removed()["document_chunk"], 0);
+        let summary = crate::maintenance::CleanupSummary {
+            chat: Some(chat.clone()),
+            ..Default::default()
+        };
         assert_eq!(chat.conversations_deleted, 4);
         assert_eq!(chat.rate_limits_deleted, 2);
         assert!(matches!(chat.orphan_chunks, OrphanOutcome::Skipped(_)));

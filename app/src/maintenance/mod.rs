@@ -1,17 +1,30 @@
 //! Maintenance jobs, one module per system: the knowledge system's expired search cache
 //! (DB-008) and reference-data seed, the chat system's old conversations, expired rate limits
-//! and orphaned chunks (seed 001), the docsync system's 7-day purge (seed 002); each callable from code and from `dal cleanup` / `dal seed`,
-//! and a scheduler that repeats a job until told to stop.
+//! and orphaned chunks (seed 001), the docsync system's 7-day purge (seed 002), the assistant
+//! system's retention (seed 003); each callable from code, from `dal cleanup` and `dal maintain`.
 //!
 //! A system's cleanups are a value of its module ([`ChatJobs`]) or a repository, gathered in
-//! [`CleanupJobs`]; `dal cleanup --only chat` fills in one of them, and [`run_cleanup`] runs
-//! what is filled in, in the order of [`System::ALL`], into one [`CleanupSummary`].
+//! [`CleanupJobs`]; `--only chat` fills in one of them. [`registry`] turns what is filled in
+//! into the one list of [`Job`]s (one per system, in the order of [`System::ALL`], each with its
+//! `[maintain]` interval), which the [`Scheduler`] runs once (`dal cleanup`, `dal maintain
+//! --once`) or on their intervals (`dal maintain`), each under its lock `maintain:{job}`.
+//!
+//! The platform system (seed 004) has no job: its only retention question, `audit_logs`, is
+//! settled by DESIGN.md as "nothing is deleted" (`dal audit export` archives instead), its
+//! sessions live in the cache with a TTL, and the seed gives `activity_feed` and the other
+//! tables no retention.
 
 pub mod assistant;
 pub mod chat;
 pub mod docsync;
+mod jobs;
 pub mod knowledge;
 mod schedule;
+mod scheduler;
+#[cfg(test)]
+mod scheduler_tests;
+
+use std::collections::BTreeMap;
 
 use anyhow::Result;
 use repository::knowledge::search_cache::CleanupReport;
@@ -21,8 +34,10 @@ use serde::Serialize;
 pub use assistant::{AssistantCleanup, AssistantJobs, cleanup_assistant};
 pub use chat::{ChatCleanup, ChatJobs, OrphanOutcome, cleanup_chat};
 pub use docsync::{DocsyncCleanup, DocsyncJobs, cleanup_docsync};
+pub use jobs::{Job, JobReport, registry};
 pub use knowledge::{cleanup, seed};
-pub use schedule::{parse_interval, run_every};
+pub use schedule::parse_interval;
+pub use scheduler::{RunReport, RunStatus, Scheduler, check_runs, shutdown_signal};
 
 use crate::App;
 
@@ -43,6 +58,17 @@ pub enum System {
 impl System {
     /// Every system with cleanups, in the order they run.
     pub const ALL: [Self; 4] = [Self::Knowledge, Self::Chat, Self::Docsync, Self::Assistant];
+
+    /// Its name, as `--only` takes it; also the name of its job (and lock, `maintain:{name}`).
+    #[must_use]
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Knowledge => "knowledge",
+            Self::Chat => "chat",
+            Self::Docsync => "docsync",
+            Self::Assistant => "assistant",
+        }
+    }
 }
 
 /// The cleanups to run: each system's repositories, or `None` when it is not to run.
@@ -84,7 +110,8 @@ impl CleanupJobs {
     }
 }
 
-/// What one cleanup run removed, per system (a system not run is absent).
+/// What one cleanup run removed, per system (a system not run is absent); `dal cleanup --json`
+/// prints it.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct CleanupSummary {
     /// Expired `search_cache` rows.
@@ -99,30 +126,42 @@ pub struct CleanupSummary {
     /// The assistant system's jobs.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub assistant: Option<AssistantCleanup>,
-}
-
-/// Run the cleanups `jobs` holds, one system after another.
-///
-/// # Errors
-/// The first failing job's error, with context.
-pub async fn run_cleanup(jobs: &CleanupJobs, chunk_size: Option<u64>) -> Result<CleanupSummary> {
-    let mut summary = CleanupSummary::default();
-    if let Some(repo) = &jobs.search_cache {
-        summary.search_cache = Some(cleanup(repo.as_ref(), chunk_size).await?);
-    }
-    if let Some(chat) = &jobs.chat {
-        summary.chat = Some(cleanup_chat(chat, chunk_size).await?);
-    }
-    if let Some(docsync) = &jobs.docsync {
-        summary.docsync = Some(cleanup_docsync(docsync).await?);
-    }
-    if let Some(assistant) = &jobs.assistant {
-        summary.assistant = Some(cleanup_assistant(assistant, chunk_size).await?);
-    }
-    Ok(summary)
+    /// Jobs not run because another scheduler holds their lock, with the reason.
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub skipped: BTreeMap<String, String>,
+    /// Jobs that failed, with their error chain.
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub failed: BTreeMap<String, String>,
 }
 
 impl CleanupSummary {
+    /// The summary of `runs`.
+    #[must_use]
+    pub fn from_runs(runs: &[RunReport]) -> Self {
+        let mut summary = Self::default();
+        for run in runs {
+            match (&run.report, run.status) {
+                (Some(report), _) => match report.clone() {
+                    JobReport::Knowledge(r) => summary.search_cache = Some(r),
+                    JobReport::Chat(c) => summary.chat = Some(c),
+                    JobReport::Docsync(d) => summary.docsync = Some(d),
+                    JobReport::Assistant(a) => summary.assistant = Some(a),
+                },
+                (None, RunStatus::Failed) => {
+                    summary
+                        .failed
+                        .insert(run.job.clone(), run.error.clone().unwrap_or_default());
+                }
+                (None, _) => {
+                    summary
+                        .skipped
+                        .insert(run.job.clone(), run.reason.clone().unwrap_or_default());
+                }
+            }
+        }
+        summary
+    }
+
     /// One line per job, for people.
     #[must_use]
     pub fn render(&self) -> String {
@@ -138,6 +177,12 @@ impl CleanupSummary {
         }
         if let Some(assistant) = &self.assistant {
             assistant.render(&mut lines);
+        }
+        for (job, reason) in &self.skipped {
+            lines.push(format!("{job}: skipped, {reason}"));
+        }
+        for (job, error) in &self.failed {
+            lines.push(format!("{job}: FAILED: {error}"));
         }
         lines.join("\n")
     }

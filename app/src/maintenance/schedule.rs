@@ -1,36 +1,8 @@
-//! Running a job on a schedule, and the intervals `--every` accepts.
+//! The intervals `--every` and `[maintain]` accept.
 
-use std::future::Future;
 use std::time::Duration;
 
 use anyhow::{Context, Result, bail};
-
-/// Run `job` now and then every `every`, until `stop` completes, handing each result to
-/// `report`. A failed run is logged and the schedule goes on. Returns how many runs succeeded.
-pub async fn run_every<T, J, JF, S, R>(every: Duration, stop: S, mut job: J, mut report: R) -> u64
-where
-    J: FnMut() -> JF,
-    JF: Future<Output = Result<T>>,
-    S: Future<Output = ()>,
-    R: FnMut(T),
-{
-    tokio::pin!(stop);
-    let mut ticks = tokio::time::interval(every);
-    ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-    let mut ok = 0;
-    loop {
-        tokio::select! {
-            () = &mut stop => return ok,
-            _ = ticks.tick() => match job().await {
-                Ok(value) => {
-                    ok += 1;
-                    report(value);
-                }
-                Err(err) => tracing::warn!(error = %format!("{err:#}"), "scheduled job failed; retrying at the next tick"),
-            },
-        }
-    }
-}
 
 /// Parse `30s`, `15m`, `1h`, `1d` (or a bare number of seconds).
 ///
@@ -45,13 +17,16 @@ pub fn parse_interval(text: &str) -> Result<Duration> {
     let n: u64 = number
         .parse()
         .with_context(|| format!("interval {text:?}: expected e.g. 30s, 15m, 1h or 1d"))?;
-    let secs = match unit {
-        "" | "s" => n,
-        "m" => n * 60,
-        "h" => n * 3600,
-        "d" => n * 86_400,
+    let scale: u64 = match unit {
+        "" | "s" => 1,
+        "m" => 60,
+        "h" => 3600,
+        "d" => 86_400,
         _ => bail!("interval {text:?}: unit must be s, m, h or d"),
     };
+    let secs = n
+        .checked_mul(scale)
+        .with_context(|| format!("interval {text:?}: too long"))?;
     if secs == 0 {
         bail!("interval {text:?}: must be at least one second");
     }
@@ -60,33 +35,7 @@ pub fn parse_interval(text: &str) -> Result<Duration> {
 
 #[cfg(test)]
 mod tests {
-    use std::sync::Arc;
-    use std::sync::atomic::{AtomicU64, Ordering};
-
     use super::*;
-
-    #[tokio::test(start_paused = true)]
-    async fn the_schedule_repeats_until_stopped_and_survives_failures() {
-        let runs = Arc::new(AtomicU64::new(0));
-        let counter = Arc::clone(&runs);
-        let mut reported = Vec::new();
-        let ok = run_every(
-            Duration::from_secs(3600),
-            tokio::time::sleep(Duration::from_secs(3 * 3600 + 1)),
-            move || {
-                let n = counter.fetch_add(1, Ordering::SeqCst);
-                async move { if n == 1 { bail!("transient") } else { Ok(n) } }
-            },
-            |n| reported.push(n),
-        )
-        .await;
-        assert_eq!(reported, [0, 2, 3]);
-        assert_eq!(runs.load(Ordering::SeqCst), 4, "at 0h, 1h, 2h and 3h");
-        assert_eq!(
-            ok, 3,
-            "the failed run is not counted, and the schedule went on"
-        );
-    }
 
     #[test]
     fn intervals() {
