@@ -49,13 +49,19 @@ pub async fn create(
         bail!("backup set {} already exists", set.display());
     }
     std::fs::create_dir(&partial).with_context(|| format!("creating {}", partial.display()))?;
+    let mut steps = crate::progress::Steps::new(
+        3 + u64::from(cache.is_some()),
+        crate::progress::wanted(),
+    );
     let written = async {
+        steps.step("reading the migrations");
         let migrations = migrate::states(conn).await?;
         let applied: Vec<String> = migrations
             .iter()
             .filter(|m| m.applied)
             .map(|m| m.name.clone())
             .collect();
+        steps.step("copying the database");
         let (backend, mut files, tables) = match conn.get_database_backend() {
             DbBackend::Sqlite => {
                 let (files, tables) = sqlite::dump(conn, &partial).await?;
@@ -68,6 +74,7 @@ pub async fn create(
         };
         let cache_keys = match cache {
             Some(cache) => {
+                steps.step("copying the cache keys");
                 let (entry, keys) = redis::dump(cache, &partial).await?;
                 files.push(entry);
                 Some(keys)
@@ -85,12 +92,14 @@ pub async fn create(
             cache_keys,
             files,
         };
+        steps.step("writing the manifest");
         manifest.write(&partial)?;
         std::fs::rename(&partial, &set)
             .with_context(|| format!("renaming {} to {}", partial.display(), set.display()))?;
         Ok::<_, anyhow::Error>(manifest)
     }
     .await;
+    drop(steps);
     match written {
         Ok(manifest) => {
             tracing::info!(
