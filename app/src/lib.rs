@@ -119,8 +119,9 @@ pub async fn create_postgres_database_if_missing(database_url: &str) -> Result<(
             return Ok(());
         }
         Err(err) if !err.to_string().contains("does not exist") => {
-            return Err(err)
-                .with_context(|| format!("connecting to {}", repository::redact_url(database_url)));
+            return Err(err).with_context(|| {
+                format!("connecting to {}", repository::redact_url(database_url))
+            });
         }
         Err(_) => {}
     }

@@ -11,26 +11,39 @@ pub fn wanted() -> bool {
     std::io::stderr().is_terminal()
 }
 
-/// One bar per table of rows (`dal copy`), stacked; hidden unless asked for.
+/// `dal copy`'s progress: a bar of tables done and, under it, a bar of the current table's rows
+/// (removed when the table is done, so the display stays two lines high); hidden unless asked.
 #[derive(Debug)]
-pub struct TableBars(Option<MultiProgress>);
+pub struct TableBars(Option<(MultiProgress, ProgressBar)>);
 
 impl TableBars {
-    /// Bars that are drawn when `show` is set (see [`wanted`]), else hidden.
+    /// Bars for `tables` tables, drawn when `show` is set (see [`wanted`]), else hidden.
     #[must_use]
-    pub fn new(show: bool) -> Self {
-        Self(show.then(MultiProgress::new))
+    pub fn new(tables: u64, show: bool) -> Self {
+        Self(show.then(|| {
+            let multi = MultiProgress::new();
+            let overall = multi.add(ProgressBar::new(tables));
+            overall.set_style(
+                ProgressStyle::with_template(
+                    "{prefix:>28} [{bar:30}] {pos}/{len} tables {elapsed}",
+                )
+                .unwrap_or_else(|_| ProgressStyle::default_bar())
+                .progress_chars("=> "),
+            );
+            overall.set_prefix("copy");
+            (multi, overall)
+        }))
     }
 
-    /// A bar for `total` rows of `table`.
+    /// A bar for `total` rows of `table`; [`TableBars::done`] it when the table is copied.
     #[must_use]
     pub fn table(&self, table: &str, total: u64) -> ProgressBar {
-        let Some(multi) = &self.0 else {
+        let Some((multi, _)) = &self.0 else {
             return ProgressBar::hidden();
         };
         let bar = multi.add(ProgressBar::new(total));
         bar.set_style(
-            ProgressStyle::with_template("{prefix:>28} [{bar:30}] {pos}/{len} rows {elapsed}")
+            ProgressStyle::with_template("{prefix:>28} [{bar:30}] {pos}/{len} rows {per_sec}")
                 .unwrap_or_else(|_| ProgressStyle::default_bar())
                 .progress_chars("=> "),
         );
@@ -38,9 +51,19 @@ impl TableBars {
         bar
     }
 
+    /// One table is done: its bar goes, the tables bar moves on.
+    pub fn done(&self, bar: &ProgressBar) {
+        bar.finish_and_clear();
+        if let Some((multi, overall)) = &self.0 {
+            multi.remove(bar);
+            overall.inc(1);
+        }
+    }
+
     /// Remove the bars from the terminal.
     pub fn finish(&self) {
-        if let Some(multi) = &self.0 {
+        if let Some((multi, overall)) = &self.0 {
+            overall.finish_and_clear();
             multi.clear().ok();
         }
     }

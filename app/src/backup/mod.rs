@@ -6,6 +6,7 @@
 //! A set is written under a hidden `.partial` name and renamed when complete, so a set that
 //! exists is whole. The row counts are read from the same snapshot as the copy: from the copied
 //! SQLite file, and on PostgreSQL in the transaction whose exported snapshot `pg_dump` uses.
+//! On a terminal, the step under way is shown on stderr ([`crate::progress::Steps`]).
 
 mod manifest;
 mod postgres;
@@ -49,10 +50,8 @@ pub async fn create(
         bail!("backup set {} already exists", set.display());
     }
     std::fs::create_dir(&partial).with_context(|| format!("creating {}", partial.display()))?;
-    let mut steps = crate::progress::Steps::new(
-        3 + u64::from(cache.is_some()),
-        crate::progress::wanted(),
-    );
+    let mut steps =
+        crate::progress::Steps::new(3 + u64::from(cache.is_some()), crate::progress::wanted());
     let written = async {
         steps.step("reading the migrations");
         let migrations = migrate::states(conn).await?;

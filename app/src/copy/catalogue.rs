@@ -405,7 +405,10 @@ mod tests {
         assert_eq!(Kind::of_sqlite("blob"), Some(Kind::Blob));
         assert_eq!(Kind::of_sqlite("NUMERIC"), None);
         assert_eq!(Kind::of_postgres("jsonb"), Some(Kind::Json));
-        assert_eq!(Kind::of_postgres("timestamp with time zone"), Some(Kind::Time));
+        assert_eq!(
+            Kind::of_postgres("timestamp with time zone"),
+            Some(Kind::Time)
+        );
         assert_eq!(Kind::of_postgres("numeric"), None);
     }
 }

@@ -7,7 +7,7 @@
 //! and bytes as they are. Every value is tagged and length-prefixed, so no two rows render alike.
 
 use anyhow::{Context, Result, bail};
-use chrono::{DateTime, SubsecRound, Utc};
+use chrono::{DateTime, SecondsFormat, SubsecRound, Utc};
 use entity::{DbDateTime, DbJson};
 use sea_orm::{DbBackend, QueryResult, Value};
 use sha2::{Digest, Sha256};
@@ -74,7 +74,8 @@ pub fn read(row: &QueryResult, index: usize, kind: Kind) -> Result<Cell> {
             .map(|j| Cell::Json(j.0)),
         Kind::Uuid => match row.try_get_by_index::<Option<String>>(index)? {
             Some(text) => Some(Cell::Uuid(
-                repository::uuid::Uuid::parse_str(&text).with_context(|| format!("{text:?} is no UUID"))?,
+                repository::uuid::Uuid::parse_str(&text)
+                    .with_context(|| format!("{text:?} is no UUID"))?,
             )),
             None => None,
         },
@@ -132,10 +133,10 @@ pub fn digest(cell: &Cell, hash: &mut Sha256) {
         Cell::Real(v) => (b'R', v.to_bits().to_be_bytes().to_vec().into()),
         Cell::Bool(v) => (b'B', vec![u8::from(*v)].into()),
         Cell::Text(v) => (b'T', v.as_bytes().into()),
+        // `YYYY-MM-DDTHH:MM:SS.ffffffZ`.
         Cell::Time(v) => (
             b'D',
-            v.format("%Y-%m-%dT%H:%M:%S%.6fZ")
-                .to_string()
+            v.to_rfc3339_opts(SecondsFormat::Micros, true)
                 .into_bytes()
                 .into(),
         ),
@@ -197,6 +198,20 @@ mod tests {
             digest(cell, &mut hash);
         }
         hex::encode(hash.finalize())
+    }
+
+    #[test]
+    fn timestamps_render_as_rfc3339_utc_micros() {
+        let at = DateTime::parse_from_rfc3339("2026-03-04T06:06:07.5+01:00")
+            .expect("time")
+            .to_utc();
+        let mut a = Sha256::new();
+        digest(&Cell::Time(at), &mut a);
+        let mut b = Sha256::new();
+        b.update([b'D']);
+        b.update(27u64.to_be_bytes());
+        b.update(b"2026-03-04T05:06:07.500000Z");
+        assert_eq!(a.finalize(), b.finalize());
     }
 
     #[test]

@@ -224,38 +224,62 @@ async fn copy_between(
             .await
             .context("taking the migration lock on the target")?;
     }
-    let migrated = prepare_target(&write, &source_versions).await?;
-    let mut tables = catalogue::read(&read).await.context("the source's tables")?;
+    let filled = fill(&read, &write, &source_versions, options).await;
+    let (migrated, copied) = match filled {
+        Ok(done) => done,
+        Err(err) => {
+            // Nothing of the copy stays: the migrations (when the target had no tables) and
+            // every row are in this transaction.
+            write.rollback().await.ok();
+            return Err(err);
+        }
+    };
+    write.commit().await.context("committing the copy")?;
+    read.commit().await.ok();
+    Ok((source_versions.last().cloned(), migrated, copied))
+}
+
+/// Everything of the copy inside the target's transaction `write`: migrate a target without
+/// tables, check the schemas and emptiness, copy and check every table, reset the sequences.
+/// Returns whether the target was migrated, and the tables copied.
+async fn fill(
+    read: &DatabaseTransaction,
+    write: &DatabaseTransaction,
+    source_versions: &[String],
+    options: &CopyOptions,
+) -> Result<(bool, Vec<TableCopy>)> {
+    let migrated = prepare_target(write, source_versions).await?;
+    let mut tables = catalogue::read(read).await.context("the source's tables")?;
     catalogue::resolve_implicit_keys(&mut tables);
-    let mut target_tables = catalogue::read(&write).await.context("the target's tables")?;
+    let mut target_tables = catalogue::read(write)
+        .await
+        .context("the target's tables")?;
     catalogue::resolve_implicit_keys(&mut target_tables);
     match_schemas(&tables, &target_tables)?;
-    refuse_rows(&write, &target_tables).await?;
+    refuse_rows(write, &target_tables).await?;
     let order = catalogue::dependency_order(&target_tables)?;
 
-    let progress = crate::progress::TableBars::new(options.progress);
+    let progress = crate::progress::TableBars::new(order.len() as u64, options.progress);
     let mut copied = Vec::with_capacity(order.len());
     for name in &order {
-        let target_table = &target_tables[name];
         let span = tracing::info_span!("copy.table", copy.table = %name);
         let done = copy_table(
-            &read,
-            &write,
-            target_table,
+            read,
+            write,
+            &target_tables[name],
             options.batch_rows,
             &progress,
         )
         .instrument(span)
-        .await?;
+        .await
+        .with_context(|| format!("copying table {name}"))?;
         copied.push(done);
     }
     if write.get_database_backend() == DbBackend::Postgres {
-        reset_sequences(&write, &order).await?;
+        reset_sequences(write, &order).await?;
     }
-    write.commit().await.context("committing the copy")?;
-    read.commit().await.ok();
     progress.finish();
-    Ok((source_versions.last().cloned(), migrated, copied))
+    Ok((migrated, copied))
 }
 
 /// Copy one table and check it.
@@ -277,7 +301,6 @@ async fn copy_table(
         bar.set_position(n);
     })
     .await?;
-    bar.finish();
     let landed = rows::summarise(write, table)
         .await
         .with_context(|| format!("reading {name} back from the target"))?;
@@ -295,8 +318,13 @@ async fn copy_table(
             sent.sha256
         );
     }
+    progress.done(&bar);
     let seconds = started.elapsed().as_secs_f64();
-    tracing::info!(copy.rows = sent.rows, copy.seconds = seconds, "table copied");
+    tracing::info!(
+        copy.rows = sent.rows,
+        copy.seconds = seconds,
+        "table copied"
+    );
     Ok(TableCopy {
         table: name.clone(),
         rows: sent.rows,

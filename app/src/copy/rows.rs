@@ -250,10 +250,7 @@ fn parents_first(table: &Table, rows: Vec<Vec<Cell>>) -> Result<Vec<Vec<Cell>>> 
         }
     }
     let mut slots: Vec<Option<Vec<Cell>>> = rows.into_iter().map(Some).collect();
-    Ok(order
-        .into_iter()
-        .filter_map(|i| slots[i].take())
-        .collect())
+    Ok(order.into_iter().filter_map(|i| slots[i].take()).collect())
 }
 
 #[cfg(test)]
@@ -293,14 +290,23 @@ mod tests {
                 parent_column: "id".into(),
             }],
         };
-        let row = |id, parent: Option<i64>| vec![Cell::Int(id), parent.map_or(Cell::Null, Cell::Int)];
-        let rows = vec![row(1, Some(3)), row(2, None), row(3, Some(2)), row(4, Some(4))];
+        let row =
+            |id, parent: Option<i64>| vec![Cell::Int(id), parent.map_or(Cell::Null, Cell::Int)];
+        let rows = vec![
+            row(1, Some(3)),
+            row(2, None),
+            row(3, Some(2)),
+            row(4, Some(4)),
+        ];
         let ids: Vec<Cell> = parents_first(&table, rows)
             .expect("order")
             .into_iter()
             .map(|r| r[0].clone())
             .collect();
-        assert_eq!(ids, [Cell::Int(2), Cell::Int(3), Cell::Int(4), Cell::Int(1)]);
+        assert_eq!(
+            ids,
+            [Cell::Int(2), Cell::Int(3), Cell::Int(4), Cell::Int(1)]
+        );
 
         let cycle = vec![row(1, Some(2)), row(2, Some(1))];
         assert!(parents_first(&table, cycle).is_err());

@@ -144,8 +144,10 @@ async fn a_failed_copy_into_a_new_database_leaves_no_tables() {
     let source = filled_source().await;
     // A row the target cannot take: PostgreSQL refuses NUL in text, SQLite stores it.
     source
-        .raw("INSERT INTO system_config (key, value, schema_version, updated_by) \
-              VALUES ('nul', '1', '1', 'a' || char(0) || 'b')")
+        .raw(
+            "INSERT INTO system_config (key, value, schema_version, updated_by) \
+              VALUES ('nul', '1', '1', 'a' || char(0) || 'b')",
+        )
         .await
         .expect("a NUL in text");
     let target = TestDb::empty(Backend::Postgres).await;
@@ -154,6 +156,8 @@ async fn a_failed_copy_into_a_new_database_leaves_no_tables() {
         .await
         .expect_err("PostgreSQL refuses NUL in text");
     assert!(format!("{err:#}").contains("system_config"), "{err:#}");
-    let tables = app::backup::table_counts(&target.conn).await.expect("counts");
+    let tables = app::backup::table_counts(&target.conn)
+        .await
+        .expect("counts");
     assert!(tables.is_empty(), "no tables left: {tables:?}");
 }

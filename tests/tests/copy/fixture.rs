@@ -298,10 +298,7 @@ pub async fn assert_exact_on_postgres(pg: &TestDb) {
         9_007_199_254_740_993
     );
 
-    let row = one(
-        "SELECT value, updated_at FROM system_config WHERE key = 'text'",
-    )
-    .await;
+    let row = one("SELECT value, updated_at FROM system_config WHERE key = 'text'").await;
     assert_eq!(
         row.try_get::<serde_json::Value>("", "value").expect("json"),
         serde_json::json!("just text")
@@ -322,18 +319,24 @@ pub async fn assert_exact_on_postgres(pg: &TestDb) {
     ))
     .await;
     assert_eq!(
-        row.try_get::<f64>("", "metric_value").expect("double").to_bits(),
+        row.try_get::<f64>("", "metric_value")
+            .expect("double")
+            .to_bits(),
         0.300_000_000_000_000_04_f64.to_bits()
     );
     assert_eq!(row.try_get::<String>("", "id").expect("uuid"), EVIDENCE);
 
-    let row = one("SELECT embedding FROM vector_records WHERE collection = 'docs' AND id = 'rec-1'")
-        .await;
+    let row =
+        one("SELECT embedding FROM vector_records WHERE collection = 'docs' AND id = 'rec-1'")
+            .await;
     let floats: Vec<u8> = [1.0_f32, 0.0, -1.0]
         .iter()
         .flat_map(|f| f.to_le_bytes())
         .collect();
-    assert_eq!(row.try_get::<Vec<u8>>("", "embedding").expect("bytea"), floats);
+    assert_eq!(
+        row.try_get::<Vec<u8>>("", "embedding").expect("bytea"),
+        floats
+    );
 
     let row = one("SELECT count(*) AS n FROM vector_records").await;
     assert_eq!(row.try_get::<i64>("", "n").expect("n"), 1300);

@@ -55,6 +55,27 @@ async fn sqlite_to_sqlite_keeps_every_table() {
     let copied = sea_orm::Database::connect(&target).await.expect("open");
     content::assert_same(&original, &content::of_sqlite(&copied).await);
     copied.close().await.expect("close");
+
+    // Without --from, the configured database is the source; without --json, one line per
+    // table and a total.
+    let env = std::collections::HashMap::from([("DATABASE_URL".to_owned(), source.url.clone())]);
+    let again = sqlite_url(dir.path(), "again.sqlite3");
+    let (out, result) = crate::cli::dal_output(
+        dir.path(),
+        &env,
+        &["copy", "--to", &again, "--batch-rows", "7"],
+    )
+    .await;
+    result.expect("copy from the configured database");
+    assert!(out.contains("counts and checksums match"), "{out}");
+    for (table, (rows, sha256)) in &tables {
+        let line = out
+            .lines()
+            .find(|l| l.split_whitespace().next() == Some(table.as_str()))
+            .unwrap_or_else(|| panic!("a line for {table}: {out}"));
+        assert!(line.contains(&format!(" {rows} rows")), "{line}");
+        assert!(line.ends_with(sha256.as_str()), "{line}");
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
