@@ -84,8 +84,9 @@ async fn refuses_the_same_database_and_a_missing_source() {
     assert!(!dir.path().join("missing.sqlite3").exists());
 }
 
-/// A trigger on the target refuses rows of `vector_records` (among the last tables copied):
-/// the copy fails after most tables went in, and the target holds no row afterwards.
+/// A trigger on the target refuses rows of `vector_records` (copied after its parent
+/// `vector_collections` and the tables without parents): the copy fails after those went in,
+/// and the target holds no row afterwards.
 async fn a_failure_half_way_leaves_the_target_empty(backend: Backend) {
     let source = filled_source().await;
     let target = TestDb::migrated(backend).await;
