@@ -5,10 +5,12 @@ pub mod backup;
 mod bench;
 pub mod cli;
 pub mod config;
+pub mod copy;
 pub mod docsync;
 pub mod log_sink;
 pub mod maintenance;
 pub mod migrate;
+pub mod progress;
 pub mod status;
 pub mod vector;
 
@@ -92,26 +94,33 @@ impl App {
 /// # Errors
 /// When the server cannot be reached or the database cannot be created.
 pub async fn create_database_if_missing(config: &Config) -> Result<()> {
-    use sea_orm::{ConnectionTrait, DbBackend};
-    if repository::config::backend_of(&config.database_url)? != DbBackend::Postgres {
+    if repository::config::backend_of(&config.database_url)? != sea_orm::DbBackend::Postgres {
         return Ok(());
     }
-    let mut url = url::Url::parse(&config.database_url).context("DATABASE_URL is not a URL")?;
+    create_postgres_database_if_missing(&config.database_url).await
+}
+
+/// Create the PostgreSQL database `database_url` names when it does not exist yet, through the
+/// server's `postgres` database.
+///
+/// # Errors
+/// When `database_url` is not a URL, the server cannot be reached or the database cannot be
+/// created.
+pub async fn create_postgres_database_if_missing(database_url: &str) -> Result<()> {
+    use sea_orm::ConnectionTrait;
+    let mut url = url::Url::parse(database_url).context("the database URL is not a URL")?;
     let name = url.path().trim_start_matches('/').to_owned();
     if name.is_empty() {
         return Ok(());
     }
-    match sea_orm::Database::connect(config.database_url.as_str()).await {
+    match sea_orm::Database::connect(database_url).await {
         Ok(conn) => {
             conn.close().await.ok();
             return Ok(());
         }
         Err(err) if !err.to_string().contains("does not exist") => {
             return Err(err).with_context(|| {
-                format!(
-                    "connecting to {}",
-                    repository::redact_url(&config.database_url)
-                )
+                format!("connecting to {}", repository::redact_url(database_url))
             });
         }
         Err(_) => {}

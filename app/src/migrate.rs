@@ -13,7 +13,7 @@ use migration::{Migrator, MigratorTrait};
 use sea_orm::{ConnectionTrait, DatabaseConnection, DbBackend, Statement};
 
 /// Arbitrary, fixed key of the PostgreSQL advisory lock that serialises migrations.
-const PG_MIGRATION_LOCK: i64 = 0x6461_6c5f_6d69_6772; // "dal_migr"
+pub(crate) const PG_MIGRATION_LOCK: i64 = 0x6461_6c5f_6d69_6772; // "dal_migr"
 
 /// What to do.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

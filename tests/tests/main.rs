@@ -7,6 +7,7 @@ mod cache;
 mod chat;
 mod chroma;
 mod cli;
+mod copy;
 mod database_manager;
 mod docsync;
 mod knowledge;

@@ -6,6 +6,7 @@
 //! A set is written under a hidden `.partial` name and renamed when complete, so a set that
 //! exists is whole. The row counts are read from the same snapshot as the copy: from the copied
 //! SQLite file, and on PostgreSQL in the transaction whose exported snapshot `pg_dump` uses.
+//! On a terminal, the step under way is shown on stderr ([`crate::progress::Steps`]).
 
 mod manifest;
 mod postgres;
@@ -73,13 +74,17 @@ pub async fn create(
         bail!("backup set {} already exists", set.display());
     }
     private_dir(&partial)?;
+    let mut steps =
+        crate::progress::Steps::new(3 + u64::from(cache.is_some()), crate::progress::wanted());
     let written = async {
+        steps.step("reading the migrations");
         let migrations = migrate::states(conn).await?;
         let applied: Vec<String> = migrations
             .iter()
             .filter(|m| m.applied)
             .map(|m| m.name.clone())
             .collect();
+        steps.step("copying the database");
         let (backend, mut files, tables) = match conn.get_database_backend() {
             DbBackend::Sqlite => {
                 let (files, tables) = sqlite::dump(conn, &partial).await?;
@@ -92,6 +97,7 @@ pub async fn create(
         };
         let cache_keys = match cache {
             Some(cache) => {
+                steps.step("copying the cache keys");
                 let (entry, keys) = redis::dump(cache, &partial).await?;
                 files.push(entry);
                 Some(keys)
@@ -109,6 +115,7 @@ pub async fn create(
             cache_keys,
             files,
         };
+        steps.step("writing the manifest");
         manifest.write(&partial)?;
         owner_only_files(&partial)?;
         std::fs::rename(&partial, &set)
@@ -116,6 +123,7 @@ pub async fn create(
         Ok::<_, anyhow::Error>(manifest)
     }
     .await;
+    drop(steps);
     match written {
         Ok(manifest) => {
             tracing::info!(
