@@ -93,7 +93,13 @@ impl Work {
     async fn prepare(self, conn: &DatabaseConnection) {
         use repository::knowledge::{ContentRepository, ContentStore};
         if self == Self::Knowledge
-            && count(conn, "SELECT count(*) FROM content_metadata", &[]).await == 0
+            && count(
+                conn,
+                "SELECT count(*) FROM content_metadata WHERE content_id = $1",
+                &[CONTENT.to_owned()],
+            )
+            .await
+                == 0
         {
             ContentStore::new(conn.clone())
                 .create(crate::knowledge::doc(0, "rust", 0.5))
@@ -117,7 +123,7 @@ impl Work {
             Self::Bulk => {
                 let docs = (0..BULK_ROWS)
                     .map(|i| {
-                        let mut doc = crate::knowledge::doc(k * BULK_ROWS + i, "rust", 0.5);
+                        let mut doc = crate::knowledge::doc(1_000_000 + k * BULK_ROWS + i, "rust", 0.5);
                         doc.content_id = format!("b{k:04}n{i:05}");
                         doc
                     })

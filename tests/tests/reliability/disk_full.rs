@@ -106,7 +106,7 @@ fn limited_child(url: &str, limit: u64, first: u32, writes: u32) -> Child {
     command
         .stdin(std::process::Stdio::null())
         .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::null());
+        .stderr(std::process::Stdio::piped());
     Child::spawn_command(command)
 }
 

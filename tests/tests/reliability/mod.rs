@@ -57,7 +57,7 @@ impl Child {
             .env_remove("TEST_LOG")
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
-            .stderr(Stdio::null());
+            .stderr(Stdio::piped());
         for (key, value) in env {
             command.env(key, value);
         }
@@ -72,6 +72,18 @@ impl Child {
         let mut process = command.spawn().expect("start the child process");
         let stdout = process.stdout.take().expect("piped stdout");
         let (tx, lines) = std::sync::mpsc::channel();
+        // The child's standard error (a panic's message) arrives as lines `stderr: …`.
+        if let Some(stderr) = process.stderr.take() {
+            let tx = tx.clone();
+            std::thread::spawn(move || {
+                for line in BufReader::new(stderr).lines() {
+                    let Ok(line) = line else { break };
+                    if tx.send(format!("stderr: {line}")).is_err() {
+                        break;
+                    }
+                }
+            });
+        }
         std::thread::spawn(move || {
             for line in BufReader::new(stdout).lines() {
                 let Ok(line) = line else { break };
