@@ -78,7 +78,8 @@ impl Error {
     /// [`Error::Storage`]'s cause when writing the database's file failed (SQLite
     /// `SQLITE_IOERR_WRITE`: no space left, a file-size limit, or an I/O error; PostgreSQL
     /// `io_error`).
-    pub const WRITE_FAILED: &'static str = "write failed: no space, a file size limit or an I/O error";
+    pub const WRITE_FAILED: &'static str =
+        "write failed: no space, a file size limit or an I/O error";
 
     /// A [`Error::Validation`] for `field`.
     pub fn validation(

@@ -26,8 +26,8 @@ async fn dal() {
     let args = std::env::var("DAL_RELIABILITY_ARGS").expect("args");
     let url = std::env::var("DAL_RELIABILITY_URL").expect("url");
     let env = HashMap::from([("DATABASE_URL".to_owned(), url)]);
-    let cli = app::cli::Cli::try_parse_from(std::iter::once("dal").chain(args.lines()))
-        .expect("args");
+    let cli =
+        app::cli::Cli::try_parse_from(std::iter::once("dal").chain(args.lines())).expect("args");
     println!("STARTED");
     let mut out = Vec::new();
     let result = app::cli::run(cli, std::path::Path::new(&dir), Some(&env), &mut out).await;

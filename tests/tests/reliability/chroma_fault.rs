@@ -82,7 +82,10 @@ async fn answers(port: u16) -> bool {
 async fn wait_until_answering(port: u16, within: Duration) {
     let deadline = Instant::now() + within;
     while !answers(port).await {
-        assert!(Instant::now() < deadline, "chroma did not start within {within:?}");
+        assert!(
+            Instant::now() < deadline,
+            "chroma did not start within {within:?}"
+        );
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
 }
@@ -162,13 +165,11 @@ async fn chroma_killed_under_load_and_restarted() {
     let db = TestDb::migrated(Backend::Sqlite).await;
     let store = Arc::new(
         ChromaVectorStore::connect(
-            &ChromaConfig::new(format!("http://127.0.0.1:{port}")).with_timeouts(
-                ChromaTimeouts {
-                    connect: TIMEOUT,
-                    request: TIMEOUT,
-                    health: TIMEOUT,
-                },
-            ),
+            &ChromaConfig::new(format!("http://127.0.0.1:{port}")).with_timeouts(ChromaTimeouts {
+                connect: TIMEOUT,
+                request: TIMEOUT,
+                health: TIMEOUT,
+            }),
         )
         .await
         .expect("connect"),
@@ -183,7 +184,12 @@ async fn chroma_killed_under_load_and_restarted() {
         .await
         .expect("collection");
     let seed: Vec<VectorRecord> = (0..100)
-        .map(|i| VectorRecord::new(RecordId::parse(&format!("seed{i}")).expect("id"), embedding(i)))
+        .map(|i| {
+            VectorRecord::new(
+                RecordId::parse(&format!("seed{i}")).expect("id"),
+                embedding(i),
+            )
+        })
         .collect();
     store.upsert(&name, seed).await.expect("seed records");
 
@@ -209,7 +215,10 @@ async fn chroma_killed_under_load_and_restarted() {
     let acknowledged_before = stats.acknowledged.lock().expect("lock").len();
     let db_before = stats.db_ok.load(Ordering::Relaxed);
     tokio::time::sleep(Duration::from_millis(1_500)).await;
-    assert!(stats.failed.load(Ordering::Relaxed) > 0, "calls fail while Chroma is down");
+    assert!(
+        stats.failed.load(Ordering::Relaxed) > 0,
+        "calls fail while Chroma is down"
+    );
     assert!(
         stats.db_ok.load(Ordering::Relaxed) > db_before,
         "database reads go on while Chroma is down"
@@ -223,7 +232,10 @@ async fn chroma_killed_under_load_and_restarted() {
         if store.count(&name).await.is_ok() {
             break answering.elapsed();
         }
-        assert!(answering.elapsed() < Duration::from_secs(10), "the store did not serve again");
+        assert!(
+            answering.elapsed() < Duration::from_secs(10),
+            "the store did not serve again"
+        );
         tokio::time::sleep(Duration::from_millis(10)).await;
     };
     tokio::time::sleep(Duration::from_millis(500)).await;
@@ -243,9 +255,19 @@ async fn chroma_killed_under_load_and_restarted() {
     let total = store.count(&name).await.expect("count");
     assert!(total >= 100 + ids.len() as u64, "{total}");
     let slowest = Duration::from_micros(stats.slowest_us.load(Ordering::Relaxed));
-    assert!(slowest < TIMEOUT + SLACK, "a vector call waited {slowest:?}");
-    assert_eq!(stats.db_failed.load(Ordering::Relaxed), 0, "database reads failed");
-    assert!(recovered < Duration::from_secs(2), "served again after {recovered:?}");
+    assert!(
+        slowest < TIMEOUT + SLACK,
+        "a vector call waited {slowest:?}"
+    );
+    assert_eq!(
+        stats.db_failed.load(Ordering::Relaxed),
+        0,
+        "database reads failed"
+    );
+    assert!(
+        recovered < Duration::from_secs(2),
+        "served again after {recovered:?}"
+    );
     let _ = store.delete_collection(&name).await;
     println!(
         "chroma kill -9 under {TASKS} tasks: {} calls ok, {} failed fast (slowest {slowest:?}, \

@@ -2,7 +2,7 @@
 //! PostgreSQL.
 //!
 //! Each command is first run to its end once, to time it; then it is started again on a fresh
-//! target and killed at [`KILL_AT`] fractions of that time. After each kill the database passes
+//! target and killed at [`kill_at`] fractions of that time. After each kill the database passes
 //! its integrity check and is in a state the command leaves whole (migrations: none or all
 //! applied, the ledger matching the tables; restore: empty or the whole set; scan: whole batches,
 //! each row the file's), and rerunning the command finishes the job.
@@ -18,8 +18,14 @@ use tests::{Backend, TestDb};
 use super::Child;
 use super::crash_writes::count;
 
-/// Where in the command's run time the kills land.
-const KILL_AT: [f64; 3] = [0.2, 0.45, 0.7];
+/// Where in the command's run time the kills land: three points on SQLite, two on PostgreSQL
+/// (where each run takes longer).
+fn kill_at(backend: Backend) -> &'static [f64] {
+    match backend {
+        Backend::Sqlite => &[0.2, 0.45, 0.7],
+        Backend::Postgres => &[0.3, 0.6],
+    }
+}
 
 /// Run `dal args…` in `dir` on `url` as a child; `Some(elapsed)` when it finished by itself
 /// with success, after `kill_after` when given (killed then, if still running: `None`).
@@ -127,8 +133,7 @@ async fn fresh(backend: Backend, dir: &Path, n: usize) -> (Option<TestDb>, Strin
 /// tables of a fully migrated database.
 async fn ledger_matches(url: &str, full: &BTreeMap<String, i64>) -> bool {
     let counts = table_counts(url).await;
-    let names = i64::try_from(migration::Migrator::migrations().len())
-        .expect("few");
+    let names = i64::try_from(migration::Migrator::migrations().len()).expect("few");
     let applied = counts.get("seaql_migrations").copied().unwrap_or(0);
     if applied == 0 {
         assert!(
@@ -154,14 +159,9 @@ async fn migrate_up_survives_sigkill(backend: Backend) -> usize {
     let full = table_counts(&url).await;
     assert!(ledger_matches(&url, &full).await);
     let mut midway = 0;
-    for (n, at) in KILL_AT.into_iter().enumerate() {
+    for (n, &at) in kill_at(backend).iter().enumerate() {
         let (_keep, url) = fresh(backend, dir.path(), n + 1).await;
-        let ended = dal_child(
-            dir.path(),
-            &url,
-            &["migrate", "up"],
-            Some(took.mul_f64(at)),
-        );
+        let ended = dal_child(dir.path(), &url, &["migrate", "up"], Some(took.mul_f64(at)));
         midway += usize::from(matches!(ended, Killed::Midway));
         if Path::new(url.trim_start_matches("sqlite://")).is_file() || backend == Backend::Postgres
         {
@@ -179,7 +179,9 @@ async fn migrate_up_survives_sigkill(backend: Backend) -> usize {
 async fn backup_set(backend: Backend, dir: &Path) -> (TestDb, PathBuf, BTreeMap<String, i64>) {
     use repository::knowledge::{ContentRepository, ContentStore};
     let db = TestDb::migrated(backend).await;
-    let docs = (0..1_000).map(|i| crate::knowledge::doc(i, "rust", 0.5)).collect();
+    let docs = (0..1_000)
+        .map(|i| crate::knowledge::doc(i, "rust", 0.5))
+        .collect();
     ContentStore::new(db.conn.clone())
         .create_many(docs)
         .await
@@ -220,7 +222,14 @@ async fn restore_survives_sigkill(backend: Backend) -> usize {
     let (source, set, expected) = backup_set(backend, dir.path()).await;
     let set_arg = set.display().to_string();
     let (_keep, url) = fresh(backend, dir.path(), 0).await;
-    let args = |url: &str| vec!["restore".to_owned(), set_arg.clone(), "--to".into(), url.into()];
+    let args = |url: &str| {
+        vec![
+            "restore".to_owned(),
+            set_arg.clone(),
+            "--to".into(),
+            url.into(),
+        ]
+    };
     let run = |url: &str, kill: Option<Duration>| {
         let args = args(url);
         let args: Vec<&str> = args.iter().map(String::as_str).collect();
@@ -231,7 +240,7 @@ async fn restore_survives_sigkill(backend: Backend) -> usize {
     let mut midway = 0;
     let mut restored_before_kill = 0;
     let mut orphans = 0;
-    for (n, at) in KILL_AT.into_iter().enumerate() {
+    for (n, &at) in kill_at(backend).iter().enumerate() {
         let (target, url) = fresh(backend, dir.path(), n + 1).await;
         let ended = run(&url, Some(took.mul_f64(at)));
         midway += usize::from(matches!(ended, Killed::Midway));
@@ -279,8 +288,11 @@ fn tree(root: &Path, n: usize) -> PathBuf {
     for i in 0..n {
         let dir = tree.join(format!("d{}", i / 100));
         std::fs::create_dir_all(&dir).expect("dir");
-        std::fs::write(dir.join(format!("f{i}.md")), format!("# file {i}\n{}\n", "x".repeat(i % 97)))
-            .expect("file");
+        std::fs::write(
+            dir.join(format!("f{i}.md")),
+            format!("# file {i}\n{}\n", "x".repeat(i % 97)),
+        )
+        .expect("file");
     }
     tree
 }
@@ -312,19 +324,30 @@ async fn docsync_scan_survives_sigkill(backend: Backend) -> usize {
     let tree = tree(dir.path(), FILES);
     let tree_arg = tree.display().to_string();
     let args = ["docsync", "scan", tree_arg.as_str()];
-    let (db0, _keep0) = migrated(backend, dir.path(), 0).await;
-    let took = dal_child(dir.path(), &db0, &args, None).succeeded();
-    assert_eq!(scan_rows_whole(&db0, &tree, FILES as i64).await, FILES as i64);
+    let (url, _keep) = migrated(backend, dir.path(), 0).await;
+    let took = dal_child(dir.path(), &url, &args, None).succeeded();
+    assert_eq!(
+        scan_rows_whole(&url, &tree, FILES as i64).await,
+        FILES as i64
+    );
     let mut midway = 0;
-    for (n, at) in KILL_AT.into_iter().enumerate() {
-        let (url, _keep) = migrated(backend, dir.path(), n + 1).await;
+    for &at in kill_at(backend) {
+        // The same database, its scan forgotten: every file is new again.
+        let conn = sea_orm::Database::connect(&url).await.expect("connect");
+        sea_orm::ConnectionTrait::execute_unprepared(&conn, "DELETE FROM file_metadata")
+            .await
+            .expect("forget the scan");
+        let _ = conn.close().await;
         let ended = dal_child(dir.path(), &url, &args, Some(took.mul_f64(at)));
         midway += usize::from(matches!(ended, Killed::Midway));
         integrity(backend, &url).await;
         scan_rows_whole(&url, &tree, FILES as i64).await;
         dal_child(dir.path(), &url, &args, None).succeeded();
         integrity(backend, &url).await;
-        assert_eq!(scan_rows_whole(&url, &tree, FILES as i64).await, FILES as i64);
+        assert_eq!(
+            scan_rows_whole(&url, &tree, FILES as i64).await,
+            FILES as i64
+        );
     }
     midway
 }
@@ -334,11 +357,10 @@ async fn migrated(backend: Backend, dir: &Path, n: usize) -> (String, Option<Tes
     match backend {
         Backend::Sqlite => {
             let url = format!("sqlite://{}", dir.join(format!("s{n}.sqlite3")).display());
-            let manager = repository::DatabaseManager::connect_with(repository::DbConfig::new(
-                url.clone(),
-            ))
-            .await
-            .expect("create");
+            let manager =
+                repository::DatabaseManager::connect_with(repository::DbConfig::new(url.clone()))
+                    .await
+                    .expect("create");
             let conn = manager.connection().await.expect("conn");
             migration::Migrator::up(&conn, None).await.expect("migrate");
             manager.disconnect().await.expect("close");
@@ -362,7 +384,7 @@ async fn every_command_survives_sigkill(backend: Backend) {
         "{backend:?}: migrate {migrate_took:?}, restore {restore_took:?}, scan {:?}",
         start.elapsed() - migrate_took - restore_took
     );
-    let points = KILL_AT.len();
+    let points = kill_at(backend).len();
     println!(
         "{backend:?}: SIGKILL mid-command: migrate up {migrate}/{points}, restore \
          {restore}/{points}, docsync scan {scan}/{points}; every rerun finished the job"

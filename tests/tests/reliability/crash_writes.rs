@@ -123,7 +123,8 @@ impl Work {
             Self::Bulk => {
                 let docs = (0..BULK_ROWS)
                     .map(|i| {
-                        let mut doc = crate::knowledge::doc(1_000_000 + k * BULK_ROWS + i, "rust", 0.5);
+                        let mut doc =
+                            crate::knowledge::doc(1_000_000 + k * BULK_ROWS + i, "rust", 0.5);
                         doc.content_id = format!("b{k:04}n{i:05}");
                         doc
                     })

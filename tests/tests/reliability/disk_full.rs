@@ -116,7 +116,10 @@ fn file_size(path: &Path) -> u64 {
         p.push(suffix);
         std::fs::metadata(p).map(|m| m.len()).unwrap_or(0)
     };
-    std::fs::metadata(path).map(|m| m.len()).unwrap_or(0).max(side("-wal"))
+    std::fs::metadata(path)
+        .map(|m| m.len())
+        .unwrap_or(0)
+        .max(side("-wal"))
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -126,7 +129,10 @@ async fn sqlite_on_full_storage_fails_typed_stays_valid_and_recovers() {
         .arg("--version")
         .output()
         .is_ok_and(|o| o.status.success());
-    assert!(ok, "prlimit (util-linux) is needed to limit the child's file size");
+    assert!(
+        ok,
+        "prlimit (util-linux) is needed to limit the child's file size"
+    );
     let dir = tempfile::tempdir().expect("dir");
     let path = dir.path().join("full.sqlite3");
     let url = format!("sqlite://{}", path.display());
@@ -180,8 +186,8 @@ async fn sqlite_on_full_storage_fails_typed_stays_valid_and_recovers() {
 
     // Space freed (a limit far above the file): writes succeed again, in the same file.
     let first = u32::try_from(committed).expect("few");
-    let (status, lines) = limited_child(&url, limit + 64 * 1024 * 1024, first, 5)
-        .finish(Duration::from_secs(60));
+    let (status, lines) =
+        limited_child(&url, limit + 64 * 1024 * 1024, first, 5).finish(Duration::from_secs(60));
     assert!(status.success(), "{lines:?}");
     assert!(lines.iter().any(|l| l == "DONE"), "{lines:?}");
     assert_eq!(super::sqlite_integrity(&url).await, "ok");

@@ -140,7 +140,10 @@ impl Child {
             }
             if Instant::now() > deadline {
                 self.kill();
-                panic!("the child did not finish within {within:?}: {:?}", self.seen);
+                panic!(
+                    "the child did not finish within {within:?}: {:?}",
+                    self.seen
+                );
             }
             std::thread::sleep(Duration::from_millis(20));
         }

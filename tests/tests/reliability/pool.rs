@@ -16,7 +16,9 @@ async fn exhausted_pool_times_out(db: &TestDb) {
     config.max_connections = Some(2);
     config.min_connections = 0;
     config.acquire_timeout = ACQUIRE;
-    let manager = DatabaseManager::connect_with(config).await.expect("connect");
+    let manager = DatabaseManager::connect_with(config)
+        .await
+        .expect("connect");
     let conn = manager.connection().await.expect("connection");
 
     // Two long transactions hold both connections (reads: SQLite allows them side by side).
@@ -37,7 +39,10 @@ async fn exhausted_pool_times_out(db: &TestDb) {
             "{:?}: expected the acquire timeout, got {result:?}",
             db.backend
         );
-        assert!(took >= ACQUIRE.saturating_sub(Duration::from_millis(50)), "{took:?}");
+        assert!(
+            took >= ACQUIRE.saturating_sub(Duration::from_millis(50)),
+            "{took:?}"
+        );
         assert!(took < ACQUIRE + SLACK, "{:?}: waited {took:?}", db.backend);
         let shown = result.expect_err("error").to_string();
         assert!(shown.contains("timed out"), "{shown}");

@@ -151,7 +151,12 @@ async fn redis_killed_under_load_and_restarted() {
     let _redis = start(port, dir.path().to_path_buf()).await;
     let restarted = Instant::now();
     let recovered = loop {
-        if cache.get("probe").await.is_ok() && cache.set("probe", "1", Duration::from_secs(5)).await.is_ok() {
+        if cache.get("probe").await.is_ok()
+            && cache
+                .set("probe", "1", Duration::from_secs(5))
+                .await
+                .is_ok()
+        {
             break restarted.elapsed();
         }
         assert!(
@@ -169,12 +174,16 @@ async fn redis_killed_under_load_and_restarted() {
     let deadline = Instant::now() + Duration::from_secs(5);
     let resubscribed = loop {
         let _ = cache.publish("faults", "after").await;
-        if let Ok(Some(message)) = tokio::time::timeout(Duration::from_millis(100), sub.recv()).await
+        if let Ok(Some(message)) =
+            tokio::time::timeout(Duration::from_millis(100), sub.recv()).await
             && &message.payload[..] == b"after"
         {
             break restarted.elapsed();
         }
-        assert!(Instant::now() < deadline, "the subscriber got nothing after the restart");
+        assert!(
+            Instant::now() < deadline,
+            "the subscriber got nothing after the restart"
+        );
     };
 
     // The lock survived the crash: nobody else gets it; its holder still releases it.
@@ -186,7 +195,10 @@ async fn redis_killed_under_load_and_restarted() {
             .is_none(),
         "a lock held before the kill was granted again"
     );
-    assert!(held.release().await.expect("release"), "the holder released it");
+    assert!(
+        held.release().await.expect("release"),
+        "the holder released it"
+    );
     assert!(
         locks
             .acquire("nightly-job", Duration::from_secs(120))
@@ -205,7 +217,11 @@ async fn redis_killed_under_load_and_restarted() {
         slowest < TIMEOUT + SLACK,
         "a cache call waited {slowest:?} (command timeout {TIMEOUT:?})"
     );
-    assert_eq!(stats.db_failed.load(Ordering::Relaxed), 0, "database reads failed");
+    assert_eq!(
+        stats.db_failed.load(Ordering::Relaxed),
+        0,
+        "database reads failed"
+    );
     println!(
         "redis kill -9 under {TASKS} tasks: {} cache calls ok, {} failed fast (slowest {slowest:?}, \
          timeout {TIMEOUT:?}); {} database reads, none failed; served again {recovered:?} after \
