@@ -2,7 +2,9 @@
 //! snapshot of a transaction in which the rows are counted, so the counts are the dump's.
 //!
 //! The password reaches `pg_dump` in its environment (`PGPASSWORD`), never on its command line
-//! (which other users of the machine can read).
+//! (which other users of the machine can read). Both tools run under a watchdog ([`WATCHDOG`])
+//! that stops them when `dal` dies before they end, so a killed `dal restore` leaves no
+//! `pg_restore` behind to commit the restore (and race a rerun) on its own.
 
 use std::collections::BTreeMap;
 use std::path::Path;

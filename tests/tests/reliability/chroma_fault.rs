@@ -128,7 +128,7 @@ fn worker(
         let mut i = 0u64;
         while !stop.load(Ordering::Relaxed) {
             let start = Instant::now();
-            if n % 5 == 0 {
+            if n.is_multiple_of(5) {
                 let id = format!("w{n}-{i}");
                 let record = VectorRecord::new(
                     RecordId::parse(&id).expect("id"),

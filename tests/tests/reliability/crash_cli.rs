@@ -27,8 +27,8 @@ fn kill_at(backend: Backend) -> &'static [f64] {
     }
 }
 
-/// Run `dal args…` in `dir` on `url` as a child; `Some(elapsed)` when it finished by itself
-/// with success, after `kill_after` when given (killed then, if still running: `None`).
+/// Run `dal args…` in `dir` on `url` as a child: to its end, or killed `kill_after` after it
+/// started (when it had not ended by then).
 fn dal_child(dir: &Path, url: &str, args: &[&str], kill_after: Option<Duration>) -> Killed {
     let env = [
         ("DAL_RELIABILITY_DIR", dir.display().to_string()),
@@ -297,8 +297,8 @@ fn tree(root: &Path, n: usize) -> PathBuf {
     tree
 }
 
-/// The recorded files are whole batches and each row is its file's (size).
-async fn scan_rows_whole(url: &str, tree: &Path, files: i64) -> i64 {
+/// The recorded files are whole batches (or all of them), each row with its digest and size.
+async fn scan_rows_whole(url: &str, files: i64) -> i64 {
     let conn = sea_orm::Database::connect(url).await.expect("connect");
     let rows = count(&conn, "SELECT count(*) FROM file_metadata", &[]).await;
     let batch = repository::docsync::SCAN_BATCH as i64;
@@ -314,7 +314,6 @@ async fn scan_rows_whole(url: &str, tree: &Path, files: i64) -> i64 {
     .await;
     assert_eq!(wrong, 0, "rows without their digest or size");
     let _ = conn.close().await;
-    let _ = tree;
     rows
 }
 
@@ -326,10 +325,7 @@ async fn docsync_scan_survives_sigkill(backend: Backend) -> usize {
     let args = ["docsync", "scan", tree_arg.as_str()];
     let (url, _keep) = migrated(backend, dir.path(), 0).await;
     let took = dal_child(dir.path(), &url, &args, None).succeeded();
-    assert_eq!(
-        scan_rows_whole(&url, &tree, FILES as i64).await,
-        FILES as i64
-    );
+    assert_eq!(scan_rows_whole(&url, FILES as i64).await, FILES as i64);
     let mut midway = 0;
     for &at in kill_at(backend) {
         // The same database, its scan forgotten: every file is new again.
@@ -341,13 +337,10 @@ async fn docsync_scan_survives_sigkill(backend: Backend) -> usize {
         let ended = dal_child(dir.path(), &url, &args, Some(took.mul_f64(at)));
         midway += usize::from(matches!(ended, Killed::Midway));
         integrity(backend, &url).await;
-        scan_rows_whole(&url, &tree, FILES as i64).await;
+        scan_rows_whole(&url, FILES as i64).await;
         dal_child(dir.path(), &url, &args, None).succeeded();
         integrity(backend, &url).await;
-        assert_eq!(
-            scan_rows_whole(&url, &tree, FILES as i64).await,
-            FILES as i64
-        );
+        assert_eq!(scan_rows_whole(&url, FILES as i64).await, FILES as i64);
     }
     midway
 }

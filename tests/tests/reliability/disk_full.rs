@@ -199,3 +199,65 @@ async fn sqlite_on_full_storage_fails_typed_stays_valid_and_recovers() {
         "disk full: {committed} writes before the limit, then `{failed}`; recovered with 5 more"
     );
 }
+
+/// The same on a database that reached its size limit (`PRAGMA max_page_count`, what SQLite
+/// reports as `SQLITE_FULL`, as on a full disk): `Error::Storage` naming a full disk, a valid
+/// file with every committed write, and writes again once the limit is raised.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_full_sqlite_database_is_a_typed_disk_full_error() {
+    use sea_orm::ConnectionTrait;
+    tests::init_tracing();
+    let dir = tempfile::tempdir().expect("dir");
+    let url = format!("sqlite://{}", dir.path().join("capped.sqlite3").display());
+    let mut config = DbConfig::new(url.clone());
+    // One connection, so that the per-connection limit applies to every write.
+    config.max_connections = Some(1);
+    let manager = repository::DatabaseManager::connect_with(config)
+        .await
+        .expect("create");
+    let conn = manager.connection().await.expect("conn");
+    <migration::Migrator as migration::MigratorTrait>::up(&conn, None)
+        .await
+        .expect("migrate");
+    let pages = count(&conn, "SELECT page_count FROM pragma_page_count()", &[]).await;
+    conn.execute_unprepared(&format!("PRAGMA max_page_count = {}", pages + 40))
+        .await
+        .expect("cap the file");
+    let store = ContentStore::new(conn.clone());
+    let mut committed = 0_i64;
+    let error = loop {
+        let docs = (0..ROWS)
+            .map(|i| {
+                crate::knowledge::doc(
+                    u32::try_from(committed).expect("few") * ROWS + i,
+                    "rust",
+                    0.5,
+                )
+            })
+            .collect();
+        match store.create_many(docs).await {
+            Ok(_) => committed += 1,
+            Err(error) => break error,
+        }
+        assert!(committed < 1_000, "the capped file never filled up");
+    };
+    match &error {
+        Error::Storage { cause, .. } => assert_eq!(*cause, Error::DISK_FULL, "{error}"),
+        other => panic!("expected Error::Storage, got {other:?}"),
+    }
+    assert!(error.to_string().contains("disk full"), "{error}");
+    assert!(committed > 0);
+    assert_eq!(super::sqlite_integrity(&url).await, "ok");
+    let rows = count(&conn, "SELECT count(*) FROM content_metadata", &[]).await;
+    assert_eq!(rows, committed * i64::from(ROWS));
+
+    conn.execute_unprepared("PRAGMA max_page_count = 1073741823")
+        .await
+        .expect("lift the cap");
+    let docs = (0..ROWS)
+        .map(|i| crate::knowledge::doc(5_000_000 + i, "rust", 0.5))
+        .collect();
+    store.create_many(docs).await.expect("writes succeed again");
+    assert_eq!(super::sqlite_integrity(&url).await, "ok");
+    manager.disconnect().await.expect("close");
+}
