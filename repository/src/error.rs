@@ -56,12 +56,31 @@ pub enum Error {
     /// server (its URL redacted) and the cause, never a secret.
     #[error("vector store error: {0}")]
     Vector(String),
+    /// The database's storage refused a write: the disk (a file-system quota, the process's
+    /// file-size limit) is full, or writing the file failed. The failed transaction was rolled
+    /// back whole and the database stays valid; the write succeeds again once space is freed.
+    #[error("database storage full or failing ({cause}): {message}")]
+    Storage {
+        /// What the database reported: [`Error::DISK_FULL`] or [`Error::WRITE_FAILED`].
+        cause: &'static str,
+        /// The database's own message.
+        message: String,
+    },
 }
 
 /// Shorthand for results of this crate.
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
 impl Error {
+    /// [`Error::Storage`]'s cause when the database reported a full disk (SQLite `SQLITE_FULL`,
+    /// PostgreSQL `disk_full`).
+    pub const DISK_FULL: &'static str = "disk full";
+    /// [`Error::Storage`]'s cause when writing the database's file failed (SQLite
+    /// `SQLITE_IOERR_WRITE`: no space left, a file-size limit, or an I/O error; PostgreSQL
+    /// `io_error`).
+    pub const WRITE_FAILED: &'static str =
+        "write failed: no space, a file size limit or an I/O error";
+
     /// A [`Error::Validation`] for `field`.
     pub fn validation(
         field: impl Into<String>,
@@ -88,7 +107,10 @@ impl From<DbErr> for Error {
                     rule: "database CHECK constraint".to_owned(),
                     value: "refused by the database".to_owned(),
                 },
-                None => Self::Db(err),
+                None => match storage_failure(&err) {
+                    Some((cause, message)) => Self::Storage { cause, message },
+                    None => Self::Db(err),
+                },
             },
         }
     }
@@ -113,6 +135,25 @@ fn check_violation(err: &DbErr) -> Option<String> {
         ),
         _ => None,
     }
+}
+
+/// The cause and message of a write the database's storage refused, if that is what happened.
+fn storage_failure(err: &DbErr) -> Option<(&'static str, String)> {
+    let (DbErr::Exec(RuntimeErr::SqlxError(e))
+    | DbErr::Query(RuntimeErr::SqlxError(e))
+    | DbErr::Conn(RuntimeErr::SqlxError(e))) = err
+    else {
+        return None;
+    };
+    let db = e.as_database_error()?;
+    let cause = match db.code().as_deref() {
+        // SQLITE_FULL; PostgreSQL disk_full
+        Some("13" | "53100") => Error::DISK_FULL,
+        // SQLITE_IOERR_WRITE; PostgreSQL io_error
+        Some("778" | "58030") => Error::WRITE_FAILED,
+        _ => return None,
+    };
+    Some((cause, db.message().to_owned()))
 }
 
 #[cfg(test)]

@@ -15,6 +15,7 @@ mod maintain;
 mod migrations;
 mod platform;
 mod postgres_tls;
+mod reliability;
 mod schema;
 mod sqlite_files;
 mod types;

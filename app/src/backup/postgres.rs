@@ -2,7 +2,9 @@
 //! snapshot of a transaction in which the rows are counted, so the counts are the dump's.
 //!
 //! The password reaches `pg_dump` in its environment (`PGPASSWORD`), never on its command line
-//! (which other users of the machine can read).
+//! (which other users of the machine can read). Both tools run under a watchdog ([`WATCHDOG`])
+//! that stops them when `dal` dies before they end, so a killed `dal restore` leaves no
+//! `pg_restore` behind to commit the restore (and race a rerun) on its own.
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -133,19 +135,30 @@ fn tool(program: &str, url: &str) -> Result<Command> {
 }
 
 /// Run `command`; a failure names the program and carries its standard error.
-async fn run(mut command: Command, program: &str) -> Result<()> {
+async fn run(command: Command, program: &str) -> Result<()> {
+    let mut command = under_watchdog(&command);
     command
-        .stdin(Stdio::null())
+        .stdin(Stdio::piped())
         .stdout(Stdio::null())
-        .stderr(Stdio::piped());
-    let output = match command.output().await {
-        Ok(output) => output,
-        Err(err) if err.kind() == std::io::ErrorKind::NotFound => bail!(
+        .stderr(Stdio::piped())
+        .kill_on_drop(true);
+    let mut child = command
+        .spawn()
+        .with_context(|| format!("running {program} (through sh)"))?;
+    // Held open until the tool has ended: when this process dies first, the pipe closes and the
+    // watchdog stops the tool.
+    let lifeline = child.stdin.take();
+    let output = child
+        .wait_with_output()
+        .await
+        .with_context(|| format!("running {program}"))?;
+    drop(lifeline);
+    if output.status.code() == Some(127) {
+        bail!(
             "{program} not found: install the PostgreSQL client tools \
              (Debian/Ubuntu: apt-get install postgresql-client)"
-        ),
-        Err(err) => return Err(err).with_context(|| format!("running {program}")),
-    };
+        );
+    }
     if !output.status.success() {
         bail!(
             "{program} failed ({}): {}",
@@ -154,4 +167,42 @@ async fn run(mut command: Command, program: &str) -> Result<()> {
         );
     }
     Ok(())
+}
+
+/// Runs a tool (`"$@"`) in the background, and a reader of the shell's standard input — a pipe
+/// `dal` holds open until the tool has ended — that stops the tool when the pipe reaches its end
+/// before the tool did: `dal` died without waiting for it (SIGKILL, which no handler sees). Its
+/// exit status is the tool's.
+const WATCHDOG: &str = r#"exec 3<&0
+"$@" </dev/null 3<&- &
+tool=$!
+{ cat <&3 >/dev/null 2>&1; kill -TERM "$tool" 2>/dev/null; } 2>/dev/null &
+watchdog=$!
+exec 3<&-
+wait "$tool"
+status=$?
+kill "$watchdog" 2>/dev/null
+exit "$status""#;
+
+/// `command` run by `sh` under [`WATCHDOG`], with the same environment.
+///
+/// Without it a `dal` killed during `dal restore` leaves `pg_restore` running: its transaction
+/// goes on and commits after `dal` is gone, and a rerun races it. Under the watchdog the tool is
+/// stopped, its connection closes, and the server rolls its transaction back.
+fn under_watchdog(command: &Command) -> Command {
+    let inner = command.as_std();
+    let mut outer = Command::new("sh");
+    outer
+        .arg("-c")
+        .arg(WATCHDOG)
+        .arg("sh")
+        .arg(inner.get_program())
+        .args(inner.get_args());
+    for (key, value) in inner.get_envs() {
+        match value {
+            Some(value) => outer.env(key, value),
+            None => outer.env_remove(key),
+        };
+    }
+    outer
 }

@@ -9,7 +9,7 @@ mod cluster;
 mod fault;
 mod pubsub;
 mod pubsub_servers;
-mod server;
+pub mod server;
 mod suite;
 
 use std::future::Future;
