@@ -13,6 +13,7 @@ mod knowledge;
 mod migrations;
 mod platform;
 mod postgres_tls;
+mod replica;
 mod schema;
 mod sqlite_files;
 mod types;
