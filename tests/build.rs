@@ -55,7 +55,6 @@ fn pg_server_binaries() -> bool {
         .flatten()
         .any(|entry| complete(&entry.path().join("bin")));
     debian
-        || std::env::var_os("PATH").is_some_and(|paths| {
-            std::env::split_paths(&paths).any(|dir| complete(&dir))
-        })
+        || std::env::var_os("PATH")
+            .is_some_and(|paths| std::env::split_paths(&paths).any(|dir| complete(&dir)))
 }

@@ -256,8 +256,7 @@ impl DbRouter {
                 config.acquire_timeout.min(crate::config::REACH_TIMEOUT);
             replica_config.connect_timeout =
                 config.connect_timeout.min(crate::config::REACH_TIMEOUT);
-            let mut options =
-                crate::manager::connect_options(&replica_config, DbBackend::Postgres);
+            let mut options = crate::manager::connect_options(&replica_config, DbBackend::Postgres);
             options.connect_lazy(true);
             let conn = sea_orm::Database::connect(options).await?;
             replicas.push(Replica {
@@ -272,10 +271,7 @@ impl DbRouter {
         })?;
         inner.replicas = replicas;
         router.inner.check_all().await;
-        let task = spawn_checker(
-            Arc::downgrade(&router.inner),
-            config.replica_check_interval,
-        );
+        let task = spawn_checker(Arc::downgrade(&router.inner), config.replica_check_interval);
         if let Ok(mut checker) = router.inner.checker.lock() {
             *checker = Some(task);
         }
@@ -335,8 +331,11 @@ impl DbRouter {
     /// check left it.
     pub async fn nodes(&self) -> Vec<NodeStatus> {
         let inner = &self.inner;
-        let ping = tokio::time::timeout(inner.probe_timeout, inner.primary.execute_unprepared("SELECT 1"))
-            .await;
+        let ping = tokio::time::timeout(
+            inner.probe_timeout,
+            inner.primary.execute_unprepared("SELECT 1"),
+        )
+        .await;
         let primary_error = match ping {
             Ok(Ok(_)) => None,
             Ok(Err(err)) => Some(err.to_string()),
@@ -435,9 +434,9 @@ impl Inner {
             return None;
         }
         let start = self.next.fetch_add(1, Ordering::Relaxed);
-        (0..n).map(|k| (start + k) % n).find(|&i| {
-            Some(i) != exclude && self.replicas[i].in_rotation.load(Ordering::Acquire)
-        })
+        (0..n)
+            .map(|k| (start + k) % n)
+            .find(|&i| Some(i) != exclude && self.replicas[i].in_rotation.load(Ordering::Acquire))
     }
 
     fn conn(&self, target: Option<usize>) -> &DatabaseConnection {
@@ -475,10 +474,9 @@ impl Inner {
     }
 
     async fn check(&self, replica: &Replica) {
-        let query = replica.conn.query_one_raw(Statement::from_string(
-            DbBackend::Postgres,
-            LAG_SQL,
-        ));
+        let query = replica
+            .conn
+            .query_one_raw(Statement::from_string(DbBackend::Postgres, LAG_SQL));
         let (state, in_rotation) = match tokio::time::timeout(self.probe_timeout, query).await {
             Err(_) => (
                 ReplicaState {
@@ -500,7 +498,8 @@ impl Inner {
                 false,
             ),
             Ok(Ok(row)) => {
-                let lag_ms = row.and_then(|r| r.try_get::<Option<f64>>("", "lag_ms").ok().flatten());
+                let lag_ms =
+                    row.and_then(|r| r.try_get::<Option<f64>>("", "lag_ms").ok().flatten());
                 let max_ms = self.max_lag.as_secs_f64() * 1e3;
                 match lag_ms {
                     None => (
@@ -612,7 +611,12 @@ impl ConnectionTrait for Reader {
     }
 
     async fn query_one_raw(&self, stmt: Statement) -> Result<Option<QueryResult>, DbErr> {
-        match self.inner.conn(self.target).query_one_raw(stmt.clone()).await {
+        match self
+            .inner
+            .conn(self.target)
+            .query_one_raw(stmt.clone())
+            .await
+        {
             Err(err) if is_transient(&err) => {
                 let retry = self.inner.fail_over(self.target, &err);
                 self.inner.conn(retry).query_one_raw(stmt).await
@@ -622,7 +626,12 @@ impl ConnectionTrait for Reader {
     }
 
     async fn query_all_raw(&self, stmt: Statement) -> Result<Vec<QueryResult>, DbErr> {
-        match self.inner.conn(self.target).query_all_raw(stmt.clone()).await {
+        match self
+            .inner
+            .conn(self.target)
+            .query_all_raw(stmt.clone())
+            .await
+        {
             Err(err) if is_transient(&err) => {
                 let retry = self.inner.fail_over(self.target, &err);
                 self.inner.conn(retry).query_all_raw(stmt).await
@@ -735,7 +744,10 @@ mod tests {
         assert!(!reader.is_replica());
         assert_eq!(reader.node_url(), "sqlite::memory:");
         let row = reader
-            .query_one_raw(Statement::from_string(DbBackend::Sqlite, "SELECT 41 + 1 AS n"))
+            .query_one_raw(Statement::from_string(
+                DbBackend::Sqlite,
+                "SELECT 41 + 1 AS n",
+            ))
             .await
             .expect("query")
             .expect("row");

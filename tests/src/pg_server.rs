@@ -132,7 +132,16 @@ impl PgServer {
         let out = server
             .command("pg_basebackup")
             .args(["-h", "127.0.0.1", "-p", &primary.port.to_string()])
-            .args(["-U", "postgres", "-R", "-X", "stream", "--no-sync", "-c", "fast"])
+            .args([
+                "-U",
+                "postgres",
+                "-R",
+                "-X",
+                "stream",
+                "--no-sync",
+                "-c",
+                "fast",
+            ])
             .arg("-D")
             .arg(server.data())
             .stdout(Stdio::null())

@@ -48,10 +48,11 @@ impl std::fmt::Debug for DatabaseSection {
             .field("statement_timeout_secs", &self.statement_timeout_secs)
             .field(
                 "replicas",
-                &self
-                    .replicas
-                    .as_ref()
-                    .map(|urls| urls.iter().map(|u| repository::redact_url(u)).collect::<Vec<_>>()),
+                &self.replicas.as_ref().map(|urls| {
+                    urls.iter()
+                        .map(|u| repository::redact_url(u))
+                        .collect::<Vec<_>>()
+                }),
             )
             .field("max_replica_lag_ms", &self.max_replica_lag_ms)
             .field("replica_check_interval_ms", &self.replica_check_interval_ms)

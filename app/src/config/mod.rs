@@ -301,10 +301,7 @@ impl Config {
                 DatabaseSection::REPLICAS_VARIABLE,
             )?);
         }
-        if database
-            .replicas
-            .as_ref()
-            .is_some_and(|r| !r.is_empty())
+        if database.replicas.as_ref().is_some_and(|r| !r.is_empty())
             && repository::config::backend_of(&database_url).ok()
                 != Some(repository::DbBackend::Postgres)
         {

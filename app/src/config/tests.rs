@@ -539,7 +539,13 @@ fn replicas_come_from_the_file_or_the_environment_and_must_be_postgres() {
         None,
     )
     .expect_err("not postgres");
-    assert!(format!("{err:#}").contains("DATABASE_REPLICA_URLS"), "{err:#}");
+    assert!(
+        format!("{err:#}").contains("DATABASE_REPLICA_URLS"),
+        "{err:#}"
+    );
     let err = Config::from_sources(dir.path(), &env(&[]), None).expect_err("SQLite primary");
-    assert!(format!("{err:#}").contains("PostgreSQL DATABASE_URL"), "{err:#}");
+    assert!(
+        format!("{err:#}").contains("PostgreSQL DATABASE_URL"),
+        "{err:#}"
+    );
 }

@@ -3,11 +3,11 @@
 //! back in once it catches up.
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
-use repository::knowledge::{ContentFilter, ContentOrder, ContentRepository};
 use repository::Page;
+use repository::knowledge::{ContentFilter, ContentOrder, ContentRepository};
 use sea_orm::ConnectionTrait;
 
 use super::{Cluster, ReplicaDb, content_scans, doc, wait_for_scans};
@@ -76,7 +76,10 @@ async fn replica_killed_under_load_fails_no_call_and_gets_traffic_back_after_res
         "replica out of the rotation {} ms after it was killed",
         killed_at.elapsed().as_millis()
     );
-    assert!(!db.router.reader().is_replica(), "reads fall back to the primary");
+    assert!(
+        !db.router.reader().is_replica(),
+        "reads fall back to the primary"
+    );
     tokio::time::sleep(Duration::from_millis(700)).await;
 
     cluster.replica.restart();
@@ -88,7 +91,10 @@ async fn replica_killed_under_load_fails_no_call_and_gets_traffic_back_after_res
     );
     // The restarted server counts from zero: it serves the load again.
     let served = wait_for_scans(&db.on_replica, 20).await;
-    assert!(served >= 20, "the restarted replica served {served} listings");
+    assert!(
+        served >= 20,
+        "the restarted replica served {served} listings"
+    );
 
     stop.store(true, Ordering::Relaxed);
     let (mut calls, mut failures, mut first) = (0, 0, None);
@@ -152,7 +158,11 @@ async fn replica_lagging_beyond_max_replica_lag_leaves_the_rotation_until_it_cat
         )
         .await
         .expect("listing");
-    assert_eq!(rows.len(), 40, "while the replica lags, listings read the primary");
+    assert_eq!(
+        rows.len(),
+        40,
+        "while the replica lags, listings read the primary"
+    );
 
     db.on_replica
         .execute_unprepared("SELECT pg_wal_replay_resume()")

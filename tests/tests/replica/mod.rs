@@ -209,7 +209,10 @@ async fn wait_for_database(url: &str) -> DatabaseConnection {
         match Database::connect(url).await {
             Ok(conn) => return conn,
             Err(err) => {
-                assert!(Instant::now() < deadline, "the replica has no database: {err}");
+                assert!(
+                    Instant::now() < deadline,
+                    "the replica has no database: {err}"
+                );
                 tokio::time::sleep(Duration::from_millis(50)).await;
             }
         }

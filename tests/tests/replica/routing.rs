@@ -18,7 +18,10 @@ async fn replica_serves_listings_and_the_primary_takes_writes() {
     let db = ReplicaDb::create(shared(), |_| {}).await;
     let store = db.contents();
     for i in 0..10 {
-        store.create(doc(i)).await.expect("a write through the router");
+        store
+            .create(doc(i))
+            .await
+            .expect("a write through the router");
     }
     db.caught_up().await;
     // Let the writers' own scans (existence checks) be published before counting.
@@ -54,7 +57,11 @@ async fn replica_serves_listings_and_the_primary_takes_writes() {
     );
 
     // Writes and transactions on the router run on the primary (a standby refuses them).
-    let txn = db.router.begin().await.expect("a transaction on the router");
+    let txn = db
+        .router
+        .begin()
+        .await
+        .expect("a transaction on the router");
     let in_txn = txn
         .query_one_raw(Statement::from_string(
             DbBackend::Postgres,
@@ -67,14 +74,18 @@ async fn replica_serves_listings_and_the_primary_takes_writes() {
     // Reads in a transaction stay in it.
     let reader = txn.reader();
     reader
-        .execute_unprepared("UPDATE content_metadata SET word_count = 7 WHERE content_id = 'r00000000'")
+        .execute_unprepared(
+            "UPDATE content_metadata SET word_count = 7 WHERE content_id = 'r00000000'",
+        )
         .await
         .expect("a write in the transaction");
     txn.commit().await.expect("commit");
     let written = db
         .router
         .reader()
-        .execute_unprepared("UPDATE content_metadata SET word_count = 8 WHERE content_id = 'r00000001'")
+        .execute_unprepared(
+            "UPDATE content_metadata SET word_count = 8 WHERE content_id = 'r00000001'",
+        )
         .await
         .expect("a write through a reader runs on the primary");
     assert_eq!(written.rows_affected(), 1);
@@ -83,7 +94,10 @@ async fn replica_serves_listings_and_the_primary_takes_writes() {
     assert_eq!(nodes.len(), 2, "{nodes:?}");
     assert_eq!(nodes[0].role, NodeRole::Primary);
     assert_eq!(nodes[1].role, NodeRole::Replica);
-    assert!(nodes.iter().all(|n| n.reachable && n.in_rotation), "{nodes:?}");
+    assert!(
+        nodes.iter().all(|n| n.reachable && n.in_rotation),
+        "{nodes:?}"
+    );
     assert!(nodes[1].lag_ms.is_some_and(|ms| ms < 5000.0), "{nodes:?}");
     assert!(nodes[1].pool.open >= 1, "{nodes:?}");
     db.manager.disconnect().await.ok();
@@ -116,10 +130,7 @@ async fn replica_read_your_writes_on_a_handle_pinned_to_the_primary() {
             i as usize + 1,
             "the listing right after write {i} sees it"
         );
-        let count = pinned
-            .count(ContentFilter::default())
-            .await
-            .expect("count");
+        let count = pinned.count(ContentFilter::default()).await.expect("count");
         assert_eq!(count, u64::from(i) + 1);
     }
     tokio::time::sleep(std::time::Duration::from_millis(1500)).await;
