@@ -18,7 +18,7 @@
 //!
 //! ```no_run
 //! # async fn example(manager: &repository::DatabaseManager) -> repository::Result<()> {
-//! use repository::knowledge::{ContentRepository, ContentStore};
+//! use repository::knowledge::ContentStore;
 //!
 //! let router = manager.router().await?;
 //! // Listings on this store may read from a replica (and lag behind by up to max_replica_lag).

@@ -90,13 +90,13 @@ pub fn shared() -> &'static Cluster {
         for server in [&cluster.primary, &cluster.replica] {
             script.push_str(&format!(" rm -rf '{}';", server.dir().display()));
         }
-        std::process::Command::new("sh")
-            .args(["-c", &script])
+        // The outer shell puts the watcher in the background and returns at once.
+        let detached = std::process::Command::new("sh")
+            .args(["-c", &format!("( {script} ) >/dev/null 2>&1 &")])
             .stdin(std::process::Stdio::null())
-            .stdout(std::process::Stdio::null())
-            .stderr(std::process::Stdio::null())
-            .spawn()
+            .status()
             .expect("start the watcher that stops the shared servers");
+        assert!(detached.success(), "the watcher did not start");
         cluster
     })
 }
