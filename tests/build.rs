@@ -7,6 +7,10 @@
 //! - `dal_redis_cluster`: `DAL_TEST_REDIS_CLUSTER_URL` is set (or `CI` is), so the tests on that
 //!   Redis Cluster run (`scripts/test` starts one on ports 7000-7002).
 //!
+//! - `dal_pg_server`: the PostgreSQL server binaries (`initdb`, `pg_ctl`, `pg_basebackup`) are
+//!   installed (or `CI` is set), so the tests that start a private primary and its streaming
+//!   replica run.
+//!
 //! With `CI` set all are always on: a missing URL then fails the tests that need it, loudly,
 //! rather than skipping them. Cargo rebuilds the tests when any of these variables changes.
 
@@ -29,5 +33,28 @@ fn main() {
             println!("cargo::rustc-cfg={cfg}");
         }
     }
+    println!("cargo::rustc-check-cfg=cfg(dal_pg_server)");
+    println!("cargo::rerun-if-changed=/usr/lib/postgresql");
+    if ci || pg_server_binaries() {
+        println!("cargo::rustc-cfg=dal_pg_server");
+    }
     println!("cargo::rerun-if-env-changed=CI");
+}
+
+/// Whether `initdb`, `pg_ctl` and `pg_basebackup` are in a `/usr/lib/postgresql/*/bin` (Debian)
+/// or on `PATH` (the same places `tests::pg_server` looks).
+fn pg_server_binaries() -> bool {
+    let complete = |dir: &std::path::Path| {
+        ["initdb", "pg_ctl", "pg_basebackup"]
+            .iter()
+            .all(|bin| dir.join(bin).is_file())
+    };
+    let debian = std::fs::read_dir("/usr/lib/postgresql")
+        .into_iter()
+        .flatten()
+        .flatten()
+        .any(|entry| complete(&entry.path().join("bin")));
+    debian
+        || std::env::var_os("PATH")
+            .is_some_and(|paths| std::env::split_paths(&paths).any(|dir| complete(&dir)))
 }

@@ -169,6 +169,11 @@ pub enum Command {
         /// Where the vector ops run: `embedded` (the benchmark's database) or a Chroma URL.
         #[arg(long, value_name = "URL", default_value = "embedded")]
         vector_url: String,
+        /// A streaming replica of `--database-url` (PostgreSQL): instead of the workload,
+        /// time the listings on the primary alone, then routed to the replica, and report the
+        /// ratio of their throughputs.
+        #[arg(long, value_name = "URL")]
+        replica_url: Option<String>,
         /// One JSON object per op on stdout.
         #[arg(long)]
         json: bool,
@@ -321,6 +326,7 @@ pub async fn run(
         ops,
         scale,
         vector_url,
+        replica_url,
         json,
     } = cli.command
     {
@@ -341,6 +347,7 @@ pub async fn run(
             scale,
             json,
             vector,
+            replica_url,
         };
         crate::bench::run(options, out).await?;
         return Ok(());
@@ -840,7 +847,7 @@ async fn backup_command(
 
 async fn report(app: &App, json: bool, out: &mut dyn Write) -> Result<status::Status> {
     let status = status::gather(
-        &app.conn,
+        &app.router,
         &app.config.db_config(),
         &app.cache,
         app.vector.as_ref(),

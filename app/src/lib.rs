@@ -31,8 +31,14 @@ pub struct App {
     pub config: Config,
     /// The database manager (owns the pool).
     pub db: Arc<DatabaseManager>,
-    /// A handle on the pool, for repositories and migrations.
+    /// A handle on the primary's pool, for repositories and migrations: every statement on it
+    /// runs on the primary.
     pub conn: DatabaseConnection,
+    /// The primary and its read replicas (`DATABASE_REPLICA_URLS`): a repository built on it
+    /// writes on the primary and sends its replica-safe reads (listings, analytics) to a
+    /// healthy replica; [`repository::DbRouter::on_primary`] for read-your-writes. Without
+    /// replicas it is the primary.
+    pub router: repository::DbRouter,
     /// The cache: Redis when `REDIS_URL` is set, else in-process.
     pub cache: CacheManager,
     /// Vector collections: on a Chroma server when `CHROMA_URL` is set, else in the database
@@ -58,7 +64,8 @@ impl App {
         let db = DatabaseManager::connect_with(db_config.clone())
             .await
             .with_context(|| format!("connecting to {}", db_config.redacted_url()))?;
-        let conn = db.connection().await?;
+        let router = db.router().await?;
+        let conn = router.primary().clone();
         // Never fails because Redis is down: calls then fail fast and the pool keeps reconnecting.
         let cache = CacheManager::connect(config.cache_config()?)
             .await
@@ -68,6 +75,7 @@ impl App {
             config,
             db: Arc::new(db),
             conn,
+            router,
             cache,
             vector,
         })

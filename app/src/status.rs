@@ -1,7 +1,7 @@
 //! `dal status`: what the layer is connected to and what it holds.
 
 use anyhow::{Context, Result};
-use sea_orm::{DatabaseConnection, DbBackend};
+use sea_orm::DbBackend;
 use serde::Serialize;
 
 use crate::migrate::{self, MigrationState};
@@ -79,6 +79,9 @@ pub struct DatabaseStatus {
     pub pool_open_connections: u32,
     /// Open connections that are idle.
     pub pool_idle_connections: usize,
+    /// Every node: the primary, then each read replica (role, reachable, in rotation,
+    /// replication lag, pool); the primary alone without replicas.
+    pub nodes: Vec<repository::replica::NodeStatus>,
 }
 
 /// A table and its row count.
@@ -90,16 +93,19 @@ pub struct TableCount {
     pub rows: i64,
 }
 
-/// Gather the status of `conn`, `cache` and `vector`.
+/// Gather the status of the database behind `router` (its primary, and each replica as its
+/// last check left it), `cache` and `vector`.
 ///
 /// # Errors
-/// Any database error (an unreachable cache or vector store is reported, not an error).
+/// Any database error on the primary (an unreachable replica, cache or vector store is
+/// reported, not an error).
 pub async fn gather(
-    conn: &DatabaseConnection,
+    router: &repository::DbRouter,
     config: &repository::DbConfig,
     cache: &cache::CacheManager,
     vector: &dyn repository::vector::VectorStore,
 ) -> Result<Status> {
+    let conn = router.primary();
     let backend = conn.get_database_backend();
     let migrations = migrate::states(conn).await?;
     let applied = migrations.iter().filter(|m| m.applied).count();
@@ -145,6 +151,7 @@ pub async fn gather(
             pool_max_connections: config.max_connections_or_default(),
             pool_open_connections: health.pool.open,
             pool_idle_connections: health.pool.idle as usize,
+            nodes: router.nodes().await,
         },
         health,
         migrations,
@@ -235,6 +242,39 @@ impl Status {
                             s.mean_ms, s.calls
                         )),
                     }
+                );
+            }
+        }
+        if d.nodes.len() > 1 {
+            for n in &d.nodes {
+                let role = match n.role {
+                    repository::replica::NodeRole::Primary => "primary",
+                    repository::replica::NodeRole::Replica => "replica",
+                };
+                let _ = writeln!(
+                    out,
+                    "node      {role} {} ({}{}{}); pool {} max, {} open, {} idle{}",
+                    n.url,
+                    if n.reachable {
+                        "reachable"
+                    } else {
+                        "UNREACHABLE"
+                    },
+                    match (n.role, n.in_rotation) {
+                        (repository::replica::NodeRole::Primary, _) => "",
+                        (_, true) => ", in rotation",
+                        (_, false) => ", OUT of rotation",
+                    },
+                    n.lag_ms
+                        .map(|ms| format!(", lag {ms:.0} ms"))
+                        .unwrap_or_default(),
+                    n.pool.max,
+                    n.pool.open,
+                    n.pool.idle,
+                    n.error
+                        .as_deref()
+                        .map(|e| format!(": {e}"))
+                        .unwrap_or_default()
                 );
             }
         }

@@ -37,6 +37,14 @@ pub struct DbConfig {
     pub statement_timeout: Option<Duration>,
     /// Log every statement through `tracing` (at debug level).
     pub log_statements: bool,
+    /// PostgreSQL read replicas (`postgres://…` each): replica-safe reads go to them
+    /// ([`crate::replica`]). Empty: every statement goes to `url`.
+    pub replicas: Vec<String>,
+    /// A replica lagging further behind the primary than this is taken out of the rotation
+    /// (default 5 s).
+    pub max_replica_lag: Duration,
+    /// How often each replica's reachability and lag are checked (default 1 s).
+    pub replica_check_interval: Duration,
 }
 
 impl DbConfig {
@@ -61,6 +69,9 @@ impl DbConfig {
             wal_autocheckpoint_pages: 10_000,
             statement_timeout: None,
             log_statements: false,
+            replicas: Vec::new(),
+            max_replica_lag: Duration::from_secs(5),
+            replica_check_interval: Duration::from_secs(1),
         }
     }
 
@@ -108,6 +119,16 @@ impl fmt::Debug for DbConfig {
             .field("wal_autocheckpoint_pages", &self.wal_autocheckpoint_pages)
             .field("statement_timeout", &self.statement_timeout)
             .field("log_statements", &self.log_statements)
+            .field(
+                "replicas",
+                &self
+                    .replicas
+                    .iter()
+                    .map(|url| redact_url(url))
+                    .collect::<Vec<_>>(),
+            )
+            .field("max_replica_lag", &self.max_replica_lag)
+            .field("replica_check_interval", &self.replica_check_interval)
             .finish()
     }
 }
@@ -244,7 +265,10 @@ mod tests {
 
     #[test]
     fn debug_never_shows_the_password() {
-        let config = DbConfig::new("postgres://dal:s3cret@localhost:5432/dal");
+        let mut config = DbConfig::new("postgres://dal:s3cret@localhost:5432/dal");
+        config
+            .replicas
+            .push("postgres://dal:s3cret@replica:5432/dal".to_owned());
         let shown = format!("{config:?}");
         assert!(!shown.contains("s3cret"), "{shown}");
         assert!(

@@ -155,7 +155,7 @@ pub async fn health(conn: &DatabaseConnection, config: &DbConfig) -> Result<DbHe
     Ok(health)
 }
 
-fn pool_use(conn: &DatabaseConnection, max: u32) -> PoolUse {
+pub(crate) fn pool_use(conn: &DatabaseConnection, max: u32) -> PoolUse {
     let (open, idle) = match conn.get_database_backend() {
         DbBackend::Sqlite => {
             let pool = conn.get_sqlite_connection_pool();

@@ -19,6 +19,7 @@ pub mod knowledge;
 pub mod manager;
 pub mod page;
 pub mod platform;
+pub mod replica;
 mod sqlite_tuning;
 pub mod store;
 pub mod types;
@@ -34,6 +35,7 @@ pub use manager::{DatabaseManager, Query, begin_write};
 #[cfg(feature = "mock")]
 pub use mockall;
 pub use page::Page;
+pub use replica::{DbRouter, ReadRoute, Reader};
 pub use sea_orm;
 pub use sea_orm::{DatabaseConnection, DatabaseTransaction, DbBackend, JsonValue, Value};
 pub use types::{ContentHash, DocPath, HttpUrl, Md5Digest, QueryHash, UuidText};

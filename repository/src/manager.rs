@@ -14,6 +14,7 @@ use tracing::instrument;
 
 use crate::config::DbConfig;
 use crate::error::{Error, Result};
+use crate::replica::{DbRouter, NodeStatus, Reader};
 
 /// One SQL statement with its bound parameters, for [`DatabaseManager::execute_transaction`].
 ///
@@ -47,9 +48,15 @@ impl Query {
 /// SQLite allows only while no other thread is using SQLite: an application that also reaches
 /// SQLite through other code (another library, sqlx directly) connects its first SQLite
 /// `DatabaseManager` before that code starts.
+///
+/// With read replicas configured ([`DbConfig::replicas`], PostgreSQL), the manager also holds a
+/// [`DbRouter`] over the primary and the replicas ([`DatabaseManager::router`]): this
+/// manager's own statements (`execute`, `fetch_*`, transactions) run on the primary, as does
+/// every store built on [`DatabaseManager::connection`]; stores built on the router send their
+/// replica-safe reads to a healthy replica.
 pub struct DatabaseManager {
     config: DbConfig,
-    conn: RwLock<Option<DatabaseConnection>>,
+    router: RwLock<Option<DbRouter>>,
 }
 
 impl std::fmt::Debug for DatabaseManager {
@@ -66,7 +73,7 @@ impl DatabaseManager {
     pub fn new(config: DbConfig) -> Self {
         Self {
             config,
-            conn: RwLock::new(None),
+            router: RwLock::new(None),
         }
     }
 
@@ -93,7 +100,7 @@ impl DatabaseManager {
     /// [`Error::Config`] for an unusable URL, [`Error::Db`] when the database cannot be reached.
     #[instrument(skip_all, fields(db.backend))]
     pub async fn connect(&self) -> Result<()> {
-        let mut guard = self.conn.write().await;
+        let mut guard = self.router.write().await;
         if guard.is_some() {
             return Ok(());
         }
@@ -121,7 +128,14 @@ impl DatabaseManager {
             duration_ms = started.elapsed().as_millis() as u64,
             "database connected"
         );
-        *guard = Some(conn);
+        let router = DbRouter::connect(conn, &self.config).await?;
+        if router.replica_count() > 0 {
+            tracing::info!(
+                db.replicas = router.replica_count(),
+                "read replicas configured"
+            );
+        }
+        *guard = Some(router);
         Ok(())
     }
 
@@ -132,18 +146,55 @@ impl DatabaseManager {
     /// [`Error::Db`] if closing fails.
     #[instrument(skip_all)]
     pub async fn disconnect(&self) -> Result<()> {
-        if let Some(conn) = self.conn.write().await.take() {
-            conn.close().await?;
+        if let Some(router) = self.router.write().await.take() {
+            router.close().await?;
         }
         Ok(())
     }
 
-    /// A handle on the pool (cheap to clone) for repositories and transactions.
+    /// A handle on the primary's pool (cheap to clone) for repositories and transactions.
+    /// Every statement on it, reads included, runs on the primary.
     ///
     /// # Errors
     /// [`Error::NotConnected`] before `connect` or after `disconnect`.
     pub async fn connection(&self) -> Result<DatabaseConnection> {
-        self.conn.read().await.clone().ok_or(Error::NotConnected)
+        Ok(self.router().await?.primary().clone())
+    }
+
+    /// The router over the primary and the read replicas (cheap to clone): a store built on
+    /// it writes on the primary and sends its replica-safe reads to a healthy replica; without
+    /// replicas it is the primary.
+    ///
+    /// ```no_run
+    /// # async fn example(manager: &repository::DatabaseManager) -> repository::Result<()> {
+    /// use repository::knowledge::ContentStore;
+    /// let router = manager.router().await?;
+    /// let listings = ContentStore::new(router.clone()); // listings may read a replica
+    /// let fresh = ContentStore::new(router.on_primary()); // read-your-writes
+    /// # let _ = (listings, fresh);
+    /// # Ok(()) }
+    /// ```
+    ///
+    /// # Errors
+    /// [`Error::NotConnected`] before `connect` or after `disconnect`.
+    pub async fn router(&self) -> Result<DbRouter> {
+        self.router.read().await.clone().ok_or(Error::NotConnected)
+    }
+
+    /// A connection for one replica-safe read: a healthy replica, else the primary.
+    ///
+    /// # Errors
+    /// [`Error::NotConnected`] before `connect` or after `disconnect`.
+    pub async fn reader(&self) -> Result<Reader> {
+        Ok(self.router().await?.reader())
+    }
+
+    /// The primary and every replica: role, reachable, lag, pool.
+    ///
+    /// # Errors
+    /// [`Error::NotConnected`] before `connect` or after `disconnect`.
+    pub async fn nodes(&self) -> Result<Vec<NodeStatus>> {
+        Ok(self.router().await?.nodes().await)
     }
 
     /// The database's health: a timed round trip, the pool's use, storage sizes and, on
@@ -335,7 +386,7 @@ where
 }
 
 /// The SeaORM options for `config` on `backend`, with the per-connection SQLite pragmas.
-fn connect_options(config: &DbConfig, backend: DbBackend) -> ConnectOptions {
+pub(crate) fn connect_options(config: &DbConfig, backend: DbBackend) -> ConnectOptions {
     let mut options = ConnectOptions::new(config.url.clone());
     options
         .max_connections(config.max_connections_or_default())

@@ -86,12 +86,15 @@ use sea_orm::{
 };
 
 use crate::error::{Error, Result};
+use crate::replica::ReadRoute;
 
 /// What a store's `impl` needs of its connection: a pool handle (`DatabaseConnection`), a
-/// transaction (`DatabaseTransaction`) or a `DatabaseExecutor` over either.
-pub trait Db: ConnectionTrait + TransactionTrait + Send + Sync {}
+/// transaction (`DatabaseTransaction`), a `DatabaseExecutor` over either, or a
+/// [`crate::DbRouter`] (the primary and its read replicas). Replica-safe reads run on
+/// `self.db.reader()` ([`ReadRoute`]): a replica on a router, the connection itself otherwise.
+pub trait Db: ConnectionTrait + TransactionTrait + ReadRoute + Send + Sync {}
 
-impl<C: ConnectionTrait + TransactionTrait + Send + Sync> Db for C {}
+impl<C: ConnectionTrait + TransactionTrait + ReadRoute + Send + Sync> Db for C {}
 
 /// Declare a store: `pub struct XxxStore<C>` holding the connection in `db`, with `new`,
 /// `Debug` and `Clone`. Doc comments and attributes before `struct` are kept.

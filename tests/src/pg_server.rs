@@ -113,6 +113,95 @@ impl PgServer {
         Some(server)
     }
 
+    /// A streaming replica of `primary` (which must be started): `pg_basebackup -R -X stream`
+    /// from it into a new temporary directory, on a free port, not yet started (start it with
+    /// [`PgServer::start`]). `None` when the binaries are missing (see [`PgServer::init`]).
+    ///
+    /// # Panics
+    /// When `pg_basebackup` fails.
+    #[must_use]
+    pub fn replica_of(primary: &Self) -> Option<Self> {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let server = Self {
+            port: free_port(),
+            bin: primary.bin.clone(),
+            owner: primary.owner,
+            dir,
+        };
+        server.chown(server.dir.path());
+        let out = server
+            .command("pg_basebackup")
+            .args(["-h", "127.0.0.1", "-p", &primary.port.to_string()])
+            .args([
+                "-U",
+                "postgres",
+                "-R",
+                "-X",
+                "stream",
+                "--no-sync",
+                "-c",
+                "fast",
+            ])
+            .arg("-D")
+            .arg(server.data())
+            .stdout(Stdio::null())
+            .output()
+            .expect("run pg_basebackup");
+        assert!(
+            out.status.success(),
+            "pg_basebackup failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        Some(server)
+    }
+
+    /// `postgres://postgres@127.0.0.1:port/database` (trust authentication, no password).
+    #[must_use]
+    pub fn url(&self, database: &str) -> String {
+        format!("postgres://postgres@127.0.0.1:{}/{database}", self.port)
+    }
+
+    /// Stop the server at once (`pg_ctl stop -m immediate`: connections are cut, as by a crash).
+    pub fn kill(&self) {
+        let _ = self
+            .command("pg_ctl")
+            .arg("-D")
+            .arg(self.data())
+            .args(["-m", "immediate", "-w", "stop"])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status();
+    }
+
+    /// Start a server stopped by [`PgServer::kill`] again, with its configuration as it was.
+    ///
+    /// # Panics
+    /// When it does not start (its log is printed).
+    pub fn restart(&self) {
+        let log = self.dir.path().join("server.log");
+        let status = self
+            .command("pg_ctl")
+            .arg("-D")
+            .arg(self.data())
+            .arg("-l")
+            .arg(&log)
+            .args(["-w", "-t", "60", "start"])
+            .stdout(Stdio::null())
+            .status()
+            .expect("run pg_ctl start");
+        assert!(
+            status.success(),
+            "private PostgreSQL did not restart:\n{}",
+            std::fs::read_to_string(&log).unwrap_or_default()
+        );
+    }
+
+    /// The postmaster's data directory (its `postmaster.pid` names the process to signal).
+    #[must_use]
+    pub fn data_dir(&self) -> PathBuf {
+        self.data()
+    }
+
     /// The directory for this server's files (certificates, socket, log).
     #[must_use]
     pub fn dir(&self) -> &Path {

@@ -16,6 +16,7 @@ mod migrations;
 mod platform;
 mod postgres_tls;
 mod reliability;
+mod replica;
 mod schema;
 mod sqlite_files;
 mod types;

@@ -7,8 +7,10 @@
 //! - [`workload`]: the data and the ops, in the order they run;
 //! - [`vectors`]: the vector ops;
 //! - [`runner`]: options, setup (database, cache), and the concurrent timing loop;
+//! - [`replica`]: with `--replica-url`, listings on the primary alone and through one replica;
 //! - [`report`]: per-op figures, as JSON lines or a table.
 
+mod replica;
 mod report;
 mod runner;
 mod vectors;

@@ -39,6 +39,9 @@ pub(crate) struct BenchOptions {
     /// Where the vector ops run: the embedded store in the benchmark's database, or a Chroma
     /// server.
     pub vector: VectorBackend,
+    /// A streaming replica of `database_url`: measure replica-routed listings against the
+    /// primary alone instead of the workload.
+    pub replica_url: Option<String>,
 }
 
 /// The state the ops share: options, connections, the random keys and the figures so far.
@@ -101,6 +104,23 @@ impl Bench {
         );
         bar.set_prefix(op.to_owned());
         bar
+    }
+
+    /// A bench that only collects and prints figures (no connections of its own).
+    pub(crate) fn reporting(opts: BenchOptions) -> Self {
+        Self {
+            opts,
+            conn: None,
+            cache: None,
+            vector: None,
+            keys: Arc::new(Vec::new()),
+            reports: Vec::new(),
+        }
+    }
+
+    /// The figures so far.
+    pub(crate) fn reports(&self) -> &[OpReport] {
+        &self.reports
     }
 
     /// Record one op's figures (and print its JSON line with `--json`).
@@ -166,6 +186,9 @@ pub(crate) async fn run(opts: BenchOptions, out: &mut dyn Write) -> Result<Vec<O
     }
     if opts.cache_pool_size == Some(0) {
         bail!("--cache-pool-size must be at least 1");
+    }
+    if let Some(replica_url) = opts.replica_url.clone() {
+        return super::replica::run(opts, &replica_url, out).await;
     }
     if let Some(ops) = &opts.ops {
         for op in ops {

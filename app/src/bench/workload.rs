@@ -65,12 +65,12 @@ fn sha256_hex(text: &str) -> String {
 }
 
 /// The technology of row `i`.
-fn technology(i: u64) -> &'static str {
+pub(super) fn technology(i: u64) -> &'static str {
     TECHNOLOGIES[(i % TECHNOLOGIES.len() as u64) as usize]
 }
 
 /// Row `i` of the benchmark's `content_metadata`.
-fn row(i: u64) -> NewContent {
+pub(super) fn row(i: u64) -> NewContent {
     let tech = technology(i);
     NewContent {
         content_id: format!("c{i:08}"),

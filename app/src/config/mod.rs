@@ -285,6 +285,46 @@ impl Config {
                 *slot = Some(n);
             }
         }
+        for (name, slot) in [
+            (
+                "DAL_DB_MAX_REPLICA_LAG_MS",
+                &mut database.max_replica_lag_ms,
+            ),
+            (
+                "DAL_DB_REPLICA_CHECK_INTERVAL_MS",
+                &mut database.replica_check_interval_ms,
+            ),
+        ] {
+            if let Some(n) = num(name)? {
+                *slot = Some(n);
+            }
+        }
+        if let Some(urls) = &database.replicas {
+            DatabaseSection::check_replicas(urls, &file_key("[database] replicas"))?;
+        }
+        if let Some(text) = env.get(DatabaseSection::REPLICAS_VARIABLE) {
+            database.replicas = Some(DatabaseSection::replicas_of(
+                text,
+                DatabaseSection::REPLICAS_VARIABLE,
+            )?);
+        }
+        if database.replicas.as_ref().is_some_and(|r| !r.is_empty())
+            && repository::config::backend_of(&database_url).ok()
+                != Some(repository::DbBackend::Postgres)
+        {
+            return Err(ConfigError::new(
+                DatabaseSection::REPLICAS_VARIABLE,
+                "read replicas need a PostgreSQL DATABASE_URL",
+            )
+            .into());
+        }
+        if database.replica_check_interval_ms == Some(0) {
+            return Err(ConfigError::new(
+                "database replica_check_interval_ms",
+                "must be at least 1",
+            )
+            .into());
+        }
         if database.max_connections == Some(0) {
             return Err(ConfigError::new("database max_connections", "must be at least 1").into());
         }
@@ -446,6 +486,13 @@ impl Config {
             db.wal_autocheckpoint_pages = pages;
         }
         db.statement_timeout = d.statement_timeout_secs.map(Duration::from_secs);
+        db.replicas = d.replicas.clone().unwrap_or_default();
+        if let Some(ms) = d.max_replica_lag_ms {
+            db.max_replica_lag = Duration::from_millis(ms);
+        }
+        if let Some(ms) = d.replica_check_interval_ms {
+            db.replica_check_interval = Duration::from_millis(ms);
+        }
         db
     }
 }

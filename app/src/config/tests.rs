@@ -555,3 +555,58 @@ fn maintain_intervals_default_to_hourly_and_the_environment_wins() {
         "windows live in their system's section"
     );
 }
+
+#[test]
+fn replicas_come_from_the_file_or_the_environment_and_must_be_postgres() {
+    let dir = tempfile::tempdir().expect("dir");
+    let primary = ("DATABASE_URL", "postgres://dal:pw@127.0.0.1:5432/dal");
+    let config = Config::from_sources(dir.path(), &env(&[primary]), None).expect("none");
+    assert!(config.db_config().replicas.is_empty());
+    assert_eq!(
+        config.db_config().max_replica_lag,
+        Duration::from_secs(5),
+        "default lag"
+    );
+    std::fs::write(
+        dir.path().join("dal.toml"),
+        "[database]\nreplicas = [\"postgres://dal:s3cret@10.0.0.2/dal\"]\nmax_replica_lag_ms = 250\nreplica_check_interval_ms = 100\n",
+    )
+    .expect("write");
+    let config = Config::from_sources(dir.path(), &env(&[primary]), None).expect("file");
+    let db = config.db_config();
+    assert_eq!(db.replicas, vec!["postgres://dal:s3cret@10.0.0.2/dal"]);
+    assert_eq!(db.max_replica_lag, Duration::from_millis(250));
+    assert_eq!(db.replica_check_interval, Duration::from_millis(100));
+    assert!(!format!("{config:?}").contains("s3cret"), "{config:?}");
+    let config = Config::from_sources(
+        dir.path(),
+        &env(&[
+            primary,
+            (
+                "DATABASE_REPLICA_URLS",
+                "postgres://a@10.0.0.3/dal, ,postgres://b@10.0.0.4/dal",
+            ),
+        ]),
+        None,
+    )
+    .expect("env wins");
+    assert_eq!(
+        config.db_config().replicas,
+        vec!["postgres://a@10.0.0.3/dal", "postgres://b@10.0.0.4/dal"]
+    );
+    let err = Config::from_sources(
+        dir.path(),
+        &env(&[primary, ("DATABASE_REPLICA_URLS", "sqlite://x.db")]),
+        None,
+    )
+    .expect_err("not postgres");
+    assert!(
+        format!("{err:#}").contains("DATABASE_REPLICA_URLS"),
+        "{err:#}"
+    );
+    let err = Config::from_sources(dir.path(), &env(&[]), None).expect_err("SQLite primary");
+    assert!(
+        format!("{err:#}").contains("PostgreSQL DATABASE_URL"),
+        "{err:#}"
+    );
+}

@@ -239,7 +239,7 @@ impl<C: Db> AnalyticsRepository for AnalyticsStore<C> {
             query_type,
             Grouping::All,
         );
-        let row = Row::find_by_statement(stmt).one(&self.db).await?;
+        let row = Row::find_by_statement(stmt).one(&self.db.reader()).await?;
         Ok(row.map(|r| r.stats()).unwrap_or_default())
     }
 
@@ -258,7 +258,7 @@ impl<C: Db> AnalyticsRepository for AnalyticsStore<C> {
             Grouping::By(granularity),
         );
         Row::find_by_statement(stmt)
-            .all(&self.db)
+            .all(&self.db.reader())
             .await?
             .into_iter()
             .map(|r| {

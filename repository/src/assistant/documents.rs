@@ -325,7 +325,7 @@ impl<C: Db> DocumentRepository for DocumentStore<C> {
             .order_by_desc(Column::Id)
             .limit(page.limit)
             .offset(page.offset)
-            .all(&self.db)
+            .all(&self.db.reader())
             .await?)
     }
 

@@ -293,7 +293,7 @@ impl<C: Db> SystemLogRepository for SystemLogStore<C> {
             .order_by_desc(Column::Id)
             .limit(page.limit)
             .offset(page.offset)
-            .all(&self.db)
+            .all(&self.db.reader())
             .await?)
     }
 

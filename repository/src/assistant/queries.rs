@@ -247,7 +247,7 @@ impl<C: Db> QueryHistoryRepository for QueryHistoryStore<C> {
             .order_by_desc(Column::Id)
             .limit(page.limit)
             .offset(page.offset)
-            .all(&self.db)
+            .all(&self.db.reader())
             .await?)
     }
 

@@ -444,7 +444,7 @@ impl<C: Db> ContentRepository for ContentStore<C> {
             .order_by_asc(Column::ContentId)
             .limit(page.limit)
             .offset(page.offset)
-            .all(&self.db)
+            .all(&self.db.reader())
             .await?)
     }
 
@@ -452,7 +452,7 @@ impl<C: Db> ContentRepository for ContentStore<C> {
     async fn count(&self, filter: ContentFilter) -> Result<u64> {
         Ok(Entity::find()
             .filter(apply_filter(&filter)?)
-            .count(&self.db)
+            .count(&self.db.reader())
             .await?)
     }
 

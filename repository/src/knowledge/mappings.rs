@@ -623,7 +623,7 @@ impl<C: Db> MappingRepository for MappingStore<C> {
             .order_by_asc(Column::MappingId)
             .limit(page.limit)
             .offset(page.offset)
-            .all(&self.db)
+            .all(&self.db.reader())
             .await?)
     }
 }

@@ -281,7 +281,7 @@ impl<C: Db> AgentRepository for AgentStore<C> {
             .order_by_asc(Column::Name)
             .limit(page.limit)
             .offset(page.offset)
-            .all(&self.db)
+            .all(&self.db.reader())
             .await?)
     }
 

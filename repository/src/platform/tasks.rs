@@ -439,7 +439,7 @@ impl<C: Db> TaskRepository for TaskStore<C> {
             .order_by_desc(Column::TaskId)
             .limit(page.limit)
             .offset(page.offset)
-            .all(&self.db)
+            .all(&self.db.reader())
             .await?)
     }
 

@@ -338,7 +338,7 @@ impl<C: Db> UserRepository for UserStore<C> {
             .order_by_asc(Column::Username)
             .limit(page.limit)
             .offset(page.offset)
-            .all(&self.db)
+            .all(&self.db.reader())
             .await?)
     }
 
