@@ -587,6 +587,22 @@ impl Reader {
         self.target.is_some()
     }
 
+    /// Run `query` on this read's node and, after a transient error, once more on the node
+    /// [`Inner::fail_over`] picks.
+    async fn read<T>(
+        &self,
+        stmt: Statement,
+        query: impl AsyncFn(&DatabaseConnection, Statement) -> Result<T, DbErr>,
+    ) -> Result<T, DbErr> {
+        match query(self.inner.conn(self.target), stmt.clone()).await {
+            Err(err) if is_transient(&err) => {
+                let retry = self.inner.fail_over(self.target, &err);
+                query(self.inner.conn(retry), stmt).await
+            }
+            other => other,
+        }
+    }
+
     /// The URL (redacted) of the node this read goes to first.
     #[must_use]
     pub fn node_url(&self) -> &str {
@@ -611,33 +627,13 @@ impl ConnectionTrait for Reader {
     }
 
     async fn query_one_raw(&self, stmt: Statement) -> Result<Option<QueryResult>, DbErr> {
-        match self
-            .inner
-            .conn(self.target)
-            .query_one_raw(stmt.clone())
+        self.read(stmt, async |conn, stmt| conn.query_one_raw(stmt).await)
             .await
-        {
-            Err(err) if is_transient(&err) => {
-                let retry = self.inner.fail_over(self.target, &err);
-                self.inner.conn(retry).query_one_raw(stmt).await
-            }
-            other => other,
-        }
     }
 
     async fn query_all_raw(&self, stmt: Statement) -> Result<Vec<QueryResult>, DbErr> {
-        match self
-            .inner
-            .conn(self.target)
-            .query_all_raw(stmt.clone())
+        self.read(stmt, async |conn, stmt| conn.query_all_raw(stmt).await)
             .await
-        {
-            Err(err) if is_transient(&err) => {
-                let retry = self.inner.fail_over(self.target, &err);
-                self.inner.conn(retry).query_all_raw(stmt).await
-            }
-            other => other,
-        }
     }
 }
 

@@ -178,22 +178,7 @@ impl PgServer {
     /// # Panics
     /// When it does not start (its log is printed).
     pub fn restart(&self) {
-        let log = self.dir.path().join("server.log");
-        let status = self
-            .command("pg_ctl")
-            .arg("-D")
-            .arg(self.data())
-            .arg("-l")
-            .arg(&log)
-            .args(["-w", "-t", "60", "start"])
-            .stdout(Stdio::null())
-            .status()
-            .expect("run pg_ctl start");
-        assert!(
-            status.success(),
-            "private PostgreSQL did not restart:\n{}",
-            std::fs::read_to_string(&log).unwrap_or_default()
-        );
+        self.pg_ctl_start("restart");
     }
 
     /// The postmaster's data directory (its `postmaster.pid` names the process to signal).
@@ -263,6 +248,16 @@ impl PgServer {
             conf.push('\n');
         }
         self.append("postgresql.conf", &conf);
+        self.pg_ctl_start("start");
+    }
+}
+
+impl PgServer {
+    /// `pg_ctl start`, waiting until the server accepts connections.
+    ///
+    /// # Panics
+    /// When it does not `what` (its log is printed).
+    fn pg_ctl_start(&self, what: &str) {
         let log = self.dir.path().join("server.log");
         let status = self
             .command("pg_ctl")
@@ -276,7 +271,7 @@ impl PgServer {
             .expect("run pg_ctl start");
         assert!(
             status.success(),
-            "private PostgreSQL did not start:\n{}",
+            "private PostgreSQL did not {what}:\n{}",
             std::fs::read_to_string(&log).unwrap_or_default()
         );
     }
