@@ -7,7 +7,8 @@
 //! - `crash_cli`: the same for `dal migrate up`, `dal restore` and `dal docsync scan`.
 //! - `disk_full`: SQLite under a file-size limit: a typed error, a valid file, writes again.
 //! - `pool`: a pool exhausted by long transactions: the acquire-timeout error, never a hang.
-//! - `redis_fault`, `chroma_fault`: private servers killed under load and restarted.
+//! - `redis_fault`, `chroma_fault`, `postgres_fault`: private servers killed under load and
+//!   restarted.
 //!
 //! The killable children are this very test binary, run again with `--exact` on
 //! [`child::run`](child) and told what to do through environment variables ([`Child`]).
@@ -18,6 +19,7 @@ mod crash_cli;
 mod crash_writes;
 mod disk_full;
 mod pool;
+mod postgres_fault;
 mod redis_fault;
 
 use std::io::{BufRead, BufReader};
