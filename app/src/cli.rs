@@ -512,7 +512,7 @@ pub async fn run(
                 }
             };
             if app.config.migrate.backup_first()
-                && !backup::table_counts(&app.conn).await?.is_empty()
+                && !backup::table_names(&app.conn).await?.is_empty()
             {
                 let redis = !matches!(app.cache.backend_kind(), cache::BackendKind::Memory);
                 let (set, _) = backup::create(

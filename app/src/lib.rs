@@ -143,7 +143,7 @@ pub async fn create_postgres_database_if_missing(database_url: &str) -> Result<(
             )
         })?;
     // An identifier cannot be a bound parameter; quote it as one.
-    let quoted = format!("\"{}\"", name.replace('"', "\"\""));
+    let quoted = quoted_identifier(&name);
     admin
         .execute_unprepared(&format!("CREATE DATABASE {quoted}"))
         .await
@@ -159,3 +159,9 @@ pub async fn create_postgres_database_if_missing(database_url: &str) -> Result<(
 #[cfg(doctest)]
 #[doc = include_str!("../../README.md")]
 mod workspace_readme {}
+
+/// `name` as a double-quoted SQL identifier (embedded quotes doubled), for the names SQL cannot
+/// bind: tables and columns read from the catalogue, a database to create.
+pub(crate) fn quoted_identifier(name: &str) -> String {
+    format!("\"{}\"", name.replace('"', "\"\""))
+}

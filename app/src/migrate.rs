@@ -95,7 +95,7 @@ async fn drop_leftover_tables(txn: &sea_orm::DatabaseTransaction) -> Result<()> 
     {
         let name: String = row.try_get("", "name")?;
         // The name comes from the catalogue, not from input; quoted as an identifier.
-        let quoted = format!("\"{}\"", name.replace('"', "\"\""));
+        let quoted = crate::quoted_identifier(&name);
         let cascade = if backend == DbBackend::Postgres {
             " CASCADE"
         } else {

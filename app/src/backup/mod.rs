@@ -229,14 +229,11 @@ pub fn prune(dir: &Path, keep: usize) -> Result<Vec<PathBuf>> {
     Ok(old)
 }
 
-/// The row count of every table of the current schema (ledgers included), read through `db`
-/// (a connection, or the transaction whose snapshot the copy is taken from).
+/// The names of every table of the current schema (ledgers included), in order.
 ///
 /// # Errors
-/// When the catalogue or a table cannot be read.
-pub async fn table_counts(
-    db: &impl ConnectionTrait,
-) -> Result<std::collections::BTreeMap<String, i64>> {
+/// When the catalogue cannot be read.
+pub async fn table_names(db: &impl ConnectionTrait) -> Result<Vec<String>> {
     let backend = db.get_database_backend();
     let tables_sql = match backend {
         DbBackend::Sqlite => {
@@ -247,22 +244,40 @@ pub async fn table_counts(
              WHERE table_schema = current_schema() AND table_type = 'BASE TABLE' ORDER BY table_name"
         }
     };
-    let mut counts = std::collections::BTreeMap::new();
-    for row in db
-        .query_all_raw(Statement::from_string(backend, tables_sql))
+    db.query_all_raw(Statement::from_string(backend, tables_sql))
         .await?
-    {
-        let table: String = row.try_get("", "name")?;
-        // Table names come from the catalogue, not from input; quoted as identifiers.
-        let sql = format!(
-            "SELECT count(*) AS n FROM \"{}\"",
-            table.replace('"', "\"\"")
-        );
-        let n: i64 = db
-            .query_one_raw(Statement::from_string(backend, sql))
-            .await?
-            .context("row count")?
-            .try_get("", "n")?;
+        .into_iter()
+        .map(|row| Ok(row.try_get("", "name")?))
+        .collect()
+}
+
+/// `count(*)` of `table`, a name from the catalogue (quoted as an identifier, never input).
+///
+/// # Errors
+/// When the table cannot be read.
+pub async fn row_count(db: &impl ConnectionTrait, table: &str) -> Result<i64> {
+    let sql = format!(
+        "SELECT count(*) AS n FROM {}",
+        crate::quoted_identifier(table)
+    );
+    Ok(db
+        .query_one_raw(Statement::from_string(db.get_database_backend(), sql))
+        .await?
+        .context("row count")?
+        .try_get("", "n")?)
+}
+
+/// The row count of every table of the current schema (ledgers included), read through `db`
+/// (a connection, or the transaction whose snapshot the copy is taken from).
+///
+/// # Errors
+/// When the catalogue or a table cannot be read.
+pub async fn table_counts(
+    db: &impl ConnectionTrait,
+) -> Result<std::collections::BTreeMap<String, i64>> {
+    let mut counts = std::collections::BTreeMap::new();
+    for table in table_names(db).await? {
+        let n = row_count(db, &table).await?;
         counts.insert(table, n);
     }
     Ok(counts)

@@ -132,7 +132,7 @@ impl Table {
 pub async fn read(db: &impl ConnectionTrait) -> Result<BTreeMap<String, Table>> {
     let backend = db.get_database_backend();
     let mut tables = BTreeMap::new();
-    for name in table_names(db).await? {
+    for name in crate::backup::table_names(db).await? {
         if LEDGERS.contains(&name.as_str()) {
             continue;
         }
@@ -144,17 +144,6 @@ pub async fn read(db: &impl ConnectionTrait) -> Result<BTreeMap<String, Table>> 
         tables.insert(name, table);
     }
     Ok(tables)
-}
-
-/// The names of every table of the current schema (ledgers included).
-///
-/// # Errors
-/// When the catalogue cannot be read.
-pub async fn table_names(db: &impl ConnectionTrait) -> Result<Vec<String>> {
-    Ok(super::super::backup::table_counts(db)
-        .await?
-        .into_keys()
-        .collect())
 }
 
 async fn sqlite_table(db: &impl ConnectionTrait, name: &str) -> Result<Table> {

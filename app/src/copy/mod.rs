@@ -295,7 +295,7 @@ async fn copy_table(
     // `match_schemas` found the same columns of the same kinds on both sides, so the target's
     // description reads the source (columns are selected by name) and writes the target.
     let table = target_table;
-    let total = count(read, name).await?;
+    let total = u64::try_from(crate::backup::row_count(read, name).await?).unwrap_or_default();
     let bar = progress.table(name, total);
     let sent = rows::copy(read, write, table, batch, &|n| {
         bar.set_position(n);
@@ -335,7 +335,7 @@ async fn copy_table(
 
 /// The applied migrations of `db`, in order (none when it has no ledger).
 async fn versions(db: &impl ConnectionTrait) -> Result<Vec<String>> {
-    let names = catalogue::table_names(db).await?;
+    let names = crate::backup::table_names(db).await?;
     if !names.iter().any(|n| n == "seaql_migrations") {
         return Ok(Vec::new());
     }
@@ -366,7 +366,7 @@ async fn prepare_target(write: &DatabaseTransaction, source: &[String]) -> Resul
     }
     let target = versions(write).await?;
     if target.is_empty() {
-        if !catalogue::table_names(write).await?.is_empty() {
+        if !crate::backup::table_names(write).await?.is_empty() {
             bail!("the target has tables but no migration ledger: copy into an empty database");
         }
         let steps = u32::try_from(source.len()).context("too many migrations")?;
@@ -433,7 +433,7 @@ async fn refuse_rows(
     tables: &BTreeMap<String, catalogue::Table>,
 ) -> Result<()> {
     for name in tables.keys() {
-        let n = count(write, name).await?;
+        let n = crate::backup::row_count(write, name).await?;
         if n > 0 {
             bail!(
                 "the target is not empty (table {name} has {n} rows): dal copy copies into an \
@@ -442,20 +442,6 @@ async fn refuse_rows(
         }
     }
     Ok(())
-}
-
-/// `count(*)` of `table` (a name from the catalogue, quoted as an identifier).
-async fn count(db: &impl ConnectionTrait, table: &str) -> Result<u64> {
-    let sql = format!(
-        "SELECT count(*) AS n FROM \"{}\"",
-        table.replace('"', "\"\"")
-    );
-    let n: i64 = db
-        .query_one_raw(Statement::from_string(db.get_database_backend(), sql))
-        .await?
-        .context("row count")?
-        .try_get("", "n")?;
-    Ok(u64::try_from(n).unwrap_or_default())
 }
 
 /// Move every serial or identity sequence of `tables` to its column's maximum (the next id is
@@ -480,8 +466,8 @@ async fn reset_sequences(write: &DatabaseTransaction, tables: &[String]) -> Resu
             continue;
         }
         let (t, c) = (
-            format!("\"{}\"", table.replace('"', "\"\"")),
-            format!("\"{}\"", column.replace('"', "\"\"")),
+            crate::quoted_identifier(&table),
+            crate::quoted_identifier(&column),
         );
         // Names from the catalogue, quoted; the sequence is a bound value.
         let sql = format!(

@@ -37,24 +37,20 @@ pub struct Summary {
     pub sha256: String,
 }
 
-fn quote(name: &str) -> String {
-    format!("\"{}\"", name.replace('"', "\"\""))
-}
-
 /// `SELECT` every column of `table` in primary-key order on `backend`. Names come from the
 /// catalogue and are quoted as identifiers; text keys sort by bytes on both backends.
 fn select(table: &Table, backend: DbBackend) -> Statement {
     let columns: Vec<String> = table
         .columns
         .iter()
-        .map(|c| cell::select_expr(&quote(&c.name), c.kind, backend))
+        .map(|c| cell::select_expr(&crate::quoted_identifier(&c.name), c.kind, backend))
         .collect();
     let order: Vec<String> = table
         .key
         .iter()
         .map(|k| {
             let kind = table.column(k).map(|c| c.kind);
-            let quoted = quote(k);
+            let quoted = crate::quoted_identifier(k);
             match (backend, kind) {
                 (DbBackend::Postgres, Some(Kind::Text)) => {
                     format!("{quoted} COLLATE \"C\" NULLS FIRST")
@@ -72,7 +68,7 @@ fn select(table: &Table, backend: DbBackend) -> Statement {
         format!(
             "SELECT {} FROM {} ORDER BY {}",
             columns.join(", "),
-            quote(&table.name),
+            crate::quoted_identifier(&table.name),
             order.join(", ")
         ),
     )
